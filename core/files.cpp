@@ -1,0 +1,99 @@
+// Whole-file reads and crash-safe writes used by every module.
+#include "core/files.hpp"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+namespace certify {
+namespace {
+
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+std::string errno_text(const std::filesystem::path& path, std::string_view what) {
+  return std::string(what) + " " + path.string() + ": " + std::strerror(errno);
+}
+
+}  // namespace
+
+Result<std::string> read_file(const std::filesystem::path& path, std::size_t max_bytes) {
+  Fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (f.fd < 0) return make_error(errno_text(path, "cannot open"));
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(f.fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return make_error(errno_text(path, "cannot read"));
+    }
+    if (n == 0) break;
+    if (out.size() + static_cast<std::size_t>(n) > max_bytes)
+      return make_error(path.string() + " is larger than " + std::to_string(max_bytes) + " bytes");
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+Status write_file_atomic(const std::filesystem::path& path, std::string_view data, unsigned mode) {
+  std::filesystem::path tmp = path;
+  tmp += ".tmp." + std::to_string(::getpid());
+  {
+    Fd f(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+    if (f.fd < 0) return make_error(errno_text(tmp, "cannot create"));
+    std::size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = ::write(f.fd, data.data() + done, data.size() - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        auto e = errno_text(tmp, "cannot write");
+        ::unlink(tmp.c_str());
+        return make_error(e);
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(f.fd) != 0) {
+      auto e = errno_text(tmp, "cannot fsync");
+      ::unlink(tmp.c_str());
+      return make_error(e);
+    }
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    auto e = errno_text(path, "cannot rename into");
+    ::unlink(tmp.c_str());
+    return make_error(e);
+  }
+  // Make the rename itself durable.
+  auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+  Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (d.fd >= 0) ::fsync(d.fd);
+  return ok_status();
+}
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned i = 0; i < len; ++i) {
+    out.push_back(k_hex[md[i] >> 4]);
+    out.push_back(k_hex[md[i] & 0xf]);
+  }
+  return out;
+}
+
+}  // namespace certify

@@ -1,0 +1,25 @@
+// Whole-file reads and crash-safe writes used by every module.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+
+namespace certify {
+
+// Reads at most max_bytes; a larger file is an error (never silently cut).
+Result<std::string> read_file(const std::filesystem::path& path,
+                              std::size_t max_bytes = std::size_t{1} << 30);
+
+// Writes to a temporary file in the same directory, fsyncs it and renames it
+// over `path`, so readers see the old or the new content, never a torn file.
+Status write_file_atomic(const std::filesystem::path& path, std::string_view data,
+                         unsigned mode = 0644);
+
+// Lower-case hex SHA-256 of data (OpenSSL).
+std::string sha256_hex(std::string_view data);
+
+}  // namespace certify

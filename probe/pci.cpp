@@ -1,0 +1,237 @@
+// pci: every PCI function through libpci (sysfs back end pointed into the
+// sysroot): IDs and names, class, revision, driver and module, NUMA node,
+// IOMMU group, PCIe link (current and maximum), SR-IOV.
+#include <csetjmp>
+#include <cstdarg>
+#include <cstdio>
+#include <string>
+
+extern "C" {
+#include <pci/pci.h>
+}
+
+#include "probe/probe.hpp"
+
+namespace certify::probe {
+
+namespace {
+
+// Default inventory class by PCI class code (PCI Code and ID Assignment
+// Specification r1.15, appendix D). Device-class probes refine these.
+struct ClassRule {
+  unsigned code;   // class (0xCC) or class+subclass (0xCCSS)
+  bool with_sub;
+  const char* cls;
+};
+constexpr ClassRule k_class_rules[] = {
+    {0x0108, true, "nvme"},    // non-volatile memory controller
+    {0x0100, true, "hba"},     // SCSI
+    {0x0101, true, "hba"},     // IDE
+    {0x0104, true, "hba"},     // RAID
+    {0x0106, true, "hba"},     // SATA (AHCI)
+    {0x0107, true, "hba"},     // SAS
+    {0x0c04, true, "hba"},     // Fibre Channel
+    {0x0c03, true, "usb"},     // USB host controller
+    {0x02, false, "nic"},      // network (ethernet, InfiniBand, ...)
+    {0x03, false, "gpu"},      // display
+    {0x12, false, "gpu"},      // processing accelerators
+    {0x06, false, "bridge"},   // bridges
+};
+
+const char* default_class(unsigned class_code /* 0xCCSS */) {
+  for (const auto& r : k_class_rules) {
+    if (r.with_sub ? class_code == r.code : (class_code >> 8) == r.code) return r.cls;
+  }
+  return "other";
+}
+
+// libpci reports fatal errors through a callback that must not return; we
+// jump back to the scan. Thread-local because C callbacks carry no context.
+thread_local std::jmp_buf* t_pci_jump = nullptr;
+thread_local char t_pci_error[512];
+thread_local ProbeContext* t_pci_ctx = nullptr;
+
+[[noreturn]] void on_pci_error(char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(t_pci_error, sizeof t_pci_error, fmt, ap);
+  va_end(ap);
+  std::longjmp(*t_pci_jump, 1);
+}
+
+void on_pci_warning(char* fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  if (t_pci_ctx) t_pci_ctx->warn("pci", buf);
+}
+
+void on_pci_debug(char*, ...) {}
+
+std::string hex4(unsigned v) {
+  char b[8];
+  std::snprintf(b, sizeof b, "0x%04x", v & 0xffff);
+  return b;
+}
+
+std::string bdf(const pci_dev* d) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%04x:%02x:%02x.%x", static_cast<unsigned>(d->domain), d->bus, d->dev,
+                d->func);
+  return b;
+}
+
+std::string lookup(pci_access* a, int flags, unsigned v1, unsigned v2 = 0, unsigned v3 = 0,
+                   unsigned v4 = 0) {
+  char buf[256];
+  const char* r = pci_lookup_name(a, buf, sizeof buf, flags | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB,
+                                  v1, v2, v3, v4);
+  return r ? std::string(r) : std::string();
+}
+
+// "16.0 GT/s PCIe" -> "16.0 GT/s"; "Unknown" -> nullopt.
+std::optional<std::string> link_speed(std::optional<std::string> s) {
+  if (!s) return std::nullopt;
+  if (s->rfind("Unknown", 0) == 0) return std::nullopt;
+  if (auto p = s->find(" PCIe"); p != std::string::npos) s->resize(p);
+  return s;
+}
+
+const char* speed_name(unsigned code) {
+  static constexpr const char* k[] = {nullptr,     "2.5 GT/s",  "5.0 GT/s", "8.0 GT/s",
+                                      "16.0 GT/s", "32.0 GT/s", "64.0 GT/s"};
+  return code < 7 ? k[code] : nullptr;
+}
+
+// PCIe link from sysfs attributes; from the Express capability in config
+// space when the kernel does not export them.
+std::optional<PcieLink> pcie_link(ProbeContext& ctx, pci_dev* d, const std::string& sys) {
+  PcieLink l;
+  l.speed = link_speed(ctx.root.attr(sys + "/current_link_speed"));
+  l.max_speed = link_speed(ctx.root.attr(sys + "/max_link_speed"));
+  if (auto w = ctx.root.attr_int(sys + "/current_link_width", 10); w && *w > 0 && *w <= 32)
+    l.width = static_cast<int>(*w);
+  if (auto w = ctx.root.attr_int(sys + "/max_link_width", 10); w && *w > 0 && *w <= 32)
+    l.max_width = static_cast<int>(*w);
+  if (!l.speed && !l.max_speed && !l.width && !l.max_width) {
+    pci_cap* cap = pci_find_cap(d, PCI_CAP_ID_EXP, PCI_CAP_NORMAL);
+    if (!cap) return std::nullopt;
+    unsigned lnkcap = pci_read_long(d, cap->addr + PCI_EXP_LNKCAP);
+    unsigned lnksta = pci_read_word(d, cap->addr + PCI_EXP_LNKSTA);
+    if (lnkcap == 0xffffffff) return std::nullopt;
+    if (auto s = speed_name(lnkcap & 0xf)) l.max_speed = s;
+    if (auto s = speed_name(lnksta & 0xf)) l.speed = s;
+    unsigned mw = (lnkcap >> 4) & 0x3f, cw = (lnksta >> 4) & 0x3f;
+    if (mw) l.max_width = static_cast<int>(mw);
+    if (cw) l.width = static_cast<int>(cw);
+    if (!l.speed && !l.max_speed) return std::nullopt;
+  }
+  return l;
+}
+
+void add_function(ProbeContext& ctx, pci_access* a, pci_dev* d) {
+  const std::string addr = bdf(d);
+  const std::string sys = "/sys/bus/pci/devices/" + addr;
+  Device& dev = ctx.inv.upsert("pci:" + addr);
+  dev.bus = "pci";
+  dev.cls = default_class(d->device_class);
+  dev.vendor_id = hex4(d->vendor_id);
+  dev.device_id = hex4(d->device_id);
+  dev.vendor = lookup(a, PCI_LOOKUP_VENDOR, d->vendor_id);
+  dev.model = lookup(a, PCI_LOOKUP_DEVICE, d->vendor_id, d->device_id);
+  if (d->subsys_vendor_id && d->subsys_vendor_id != 0xffff) {
+    dev.subsystem_vendor_id = hex4(d->subsys_vendor_id);
+    dev.subsystem_device_id = hex4(d->subsys_id);
+    dev.subsystem = lookup(a, PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_DEVICE, d->vendor_id, d->device_id,
+                           d->subsys_vendor_id, d->subsys_id);
+  }
+  if (const char* drv = pci_get_string_property(d, PCI_FILL_DRIVER)) dev.driver = drv;
+  if (d->numa_node >= 0) dev.numa_node = d->numa_node;
+  dev.pcie = pcie_link(ctx, d, sys);
+
+  if (ctx.root.attr(sys + "/class") && !ctx.root.attr_int(sys + "/class", 16))
+    ctx.warn("pci", addr + ": unparsable class attribute '" + *ctx.root.attr(sys + "/class") + "'");
+  auto& p = dev.props;
+  p["address"] = addr;
+  char cc[16];
+  std::snprintf(cc, sizeof cc, "0x%04x%02x", d->device_class, d->prog_if);
+  p["class_code"] = cc;
+  if (auto n = lookup(a, PCI_LOOKUP_CLASS, d->device_class); !n.empty()) p["class_name"] = n;
+  std::snprintf(cc, sizeof cc, "0x%02x", d->rev_id);
+  p["revision"] = cc;
+  if (auto m = ctx.root.link_name(sys + "/driver/module")) p["module"] = *m;
+  if (const char* g = pci_get_string_property(d, PCI_FILL_IOMMU_GROUP)) p["iommu_group"] = g;
+  if (d->phy_slot) p["slot"] = d->phy_slot;
+  if (auto v = ctx.root.attr_int(sys + "/sriov_totalvfs", 10); v && *v > 0) {
+    p["sriov_total_vfs"] = *v;
+    p["sriov_num_vfs"] = ctx.root.attr_int(sys + "/sriov_numvfs", 10).value_or(0);
+  }
+  if (auto pf = ctx.root.link_name(sys + "/physfn")) {
+    dev.parent = "pci:" + *pf;
+    p["sriov_vf"] = true;
+  }
+  if (auto boot = ctx.root.attr_int(sys + "/boot_vga", 10)) p["boot_vga"] = *boot == 1;
+  if (dev.pcie && dev.pcie->degraded())
+    ctx.warn("pci", addr + ": PCIe link trained below its maximum (" +
+                        dev.pcie->speed.value_or("?") + " x" +
+                        std::to_string(dev.pcie->width.value_or(0)) + " of " +
+                        dev.pcie->max_speed.value_or("?") + " x" +
+                        std::to_string(dev.pcie->max_width.value_or(0)) + ")");
+}
+
+// The libpci calls that may report a fatal error run here, with no C++
+// object alive between setjmp and the callback's longjmp.
+bool scan(pci_access* a, std::jmp_buf& jb) {
+  t_pci_jump = &jb;
+  if (setjmp(jb) != 0) return false;
+  pci_init(a);
+  pci_scan_bus(a);
+  return true;
+}
+
+bool fill(pci_dev* d, std::jmp_buf& jb) {
+  t_pci_jump = &jb;
+  if (setjmp(jb) != 0) return false;
+  pci_fill_info(d, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CLASS_EXT | PCI_FILL_SUBSYS |
+                       PCI_FILL_NUMA_NODE | PCI_FILL_IOMMU_GROUP | PCI_FILL_DRIVER |
+                       PCI_FILL_CAPS | PCI_FILL_PHYS_SLOT);
+  return true;
+}
+
+}  // namespace
+
+void probe_pci(ProbeContext& ctx) {
+  if (!ctx.root.is_dir("/sys/bus/pci/devices")) {
+    ctx.warn("pci", "no /sys/bus/pci/devices (no PCI bus, or not recorded)");
+    return;
+  }
+  pci_access* a = pci_alloc();
+  a->method = PCI_ACCESS_SYS_BUS_PCI;
+  a->error = on_pci_error;
+  a->warning = on_pci_warning;
+  a->debug = on_pci_debug;
+  std::string sysfs = ctx.root.host_path("/sys/bus/pci").string();
+  std::string ids = (ctx.options.ids_dir / "pci.ids").string();
+  pci_set_param(a, const_cast<char*>("sysfs.path"), sysfs.data());
+  pci_set_name_list_path(a, ids.data(), 0);
+  t_pci_ctx = &ctx;
+  std::jmp_buf jb;
+  if (!scan(a, jb)) {
+    ctx.warn("pci", std::string("libpci: ") + t_pci_error);
+  } else {
+    for (pci_dev* d = a->devices; d; d = d->next) {
+      if (!fill(d, jb)) {
+        ctx.warn("pci", bdf(d) + ": libpci: " + t_pci_error);
+        continue;
+      }
+      add_function(ctx, a, d);
+    }
+  }
+  t_pci_ctx = nullptr;
+  t_pci_jump = nullptr;
+  pci_cleanup(a);
+}
+
+}  // namespace certify::probe

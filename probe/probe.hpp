@@ -1,0 +1,65 @@
+// Probe entry points: the context every class probe receives, the registry
+// of probes, and probe_all() that runs them over one sysroot.
+#pragma once
+
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "probe/inventory.hpp"
+#include "probe/sysroot.hpp"
+
+namespace certify::probe {
+
+struct ProbeOptions {
+  // Probes to run ("system", "cpu", "nic", ...); empty means all. Device
+  // classes named here also filter the devices kept in the inventory.
+  std::vector<std::string> classes;
+  // Directory with pci.ids and usb.ids (names are ours, not the machine's,
+  // so a replayed sysroot names devices the same way everywhere).
+  std::filesystem::path ids_dir = "/usr/share/misc";
+  // Our own tables (cpu-parts, dpu.ids).
+  std::filesystem::path hwdata_dir;
+  // Allow ioctls and other live-only queries (ethtool, NVMe identify, libusb)
+  // when probing the live system. Never used on a recorded sysroot.
+  bool live_queries = true;
+};
+
+struct ProbeContext {
+  const Sysroot& root;
+  Inventory& inv;
+  const ProbeOptions& options;
+
+  void warn(std::string_view source, std::string message) const {
+    inv.warn(std::string(source), std::move(message));
+  }
+  bool live() const { return root.is_live() && options.live_queries; }
+};
+
+struct ClassProbe {
+  std::string_view name;     // "--class" name
+  std::string_view summary;  // one line for --help
+  bool devices;              // adds devices (else fills a section of the inventory)
+  void (*run)(ProbeContext&);
+};
+
+// All probes, in the order they run (registry.cpp: the one list).
+std::span<const ClassProbe> class_probes();
+
+// Runs the selected probes. An error only when nothing could be read.
+Result<Inventory> probe_all(const Sysroot& root, const ProbeOptions& options);
+
+// Default location of hwdata/: installed data dir, else the source tree.
+std::filesystem::path default_hwdata_dir();
+
+// Parsers exposed for tests and fuzzing.
+nlohmann::json parse_os_release(std::string_view text);
+
+// The probes (one file each).
+void probe_os(ProbeContext& ctx);
+void probe_pci(ProbeContext& ctx);
+
+}  // namespace certify::probe

@@ -1,0 +1,56 @@
+// Sysroot: the one door through which every probe reads sysfs, procfs, /etc
+// and the DMI tables. A recorded fixture directory replays exactly like "/".
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace certify::probe {
+
+class Sysroot {
+ public:
+  // root: the directory that stands for "/" (default: the live system).
+  explicit Sysroot(std::filesystem::path root = "/");
+
+  const std::filesystem::path& root() const { return root_; }
+  bool is_live() const { return live_; }
+  bool valid() const;  // root exists and is a directory
+
+  // Host path of an absolute in-sysroot path ("/sys/class/net" -> root/sys/class/net).
+  std::filesystem::path host_path(std::string_view abs) const;
+
+  // Whole file, at most max_bytes (sysfs attributes are small; DMI <= 64 KiB).
+  std::optional<std::string> read(std::string_view abs, std::size_t max_bytes = 4 << 20) const;
+  // A sysfs attribute: content with trailing whitespace/newlines stripped;
+  // nullopt when missing, unreadable or empty.
+  std::optional<std::string> attr(std::string_view abs) const;
+  // Attribute parsed as an integer (base 0: "0x10de", "42", "-1").
+  std::optional<std::int64_t> attr_int(std::string_view abs, int base = 0) const;
+
+  // Entry names of a directory, sorted; empty when missing.
+  std::vector<std::string> list(std::string_view abs_dir) const;
+  bool exists(std::string_view abs) const;
+  bool is_dir(std::string_view abs) const;
+
+  // Raw target of a symlink.
+  std::optional<std::string> link_target(std::string_view abs) const;
+  // Last path component of a symlink's target (e.g. ".../driver" -> "nvme").
+  std::optional<std::string> link_name(std::string_view abs) const;
+  // Canonical in-sysroot absolute path after following links; nullopt when
+  // missing or when the result would leave the sysroot.
+  std::optional<std::string> resolve(std::string_view abs) const;
+
+ private:
+  std::filesystem::path root_;
+  bool live_;
+};
+
+// Joins in-sysroot path parts with single slashes.
+std::string join(std::string_view a, std::string_view b);
+
+}  // namespace certify::probe

@@ -1,0 +1,82 @@
+// Inventory: JSON round trip, anonymisation, XML and table output.
+#include <doctest/doctest.h>
+
+#include <pugixml.hpp>
+
+#include "probe/inventory.hpp"
+
+using namespace certify::probe;
+
+namespace {
+
+Inventory sample() {
+  Inventory inv;
+  inv.tool_version = "0.1.0";
+  inv.os = {{"id", "debian"}, {"version_id", "12"}};
+  inv.system = {{"system", {{"manufacturer", "Contoso"}, {"serial_number", "SYS-SN-0001"}, {"uuid", "4c4c"}}}};
+  auto& d = inv.upsert("pci:0000:01:00.0");
+  d.cls = "nvme";
+  d.bus = "pci";
+  d.vendor_id = "0x1b36";
+  d.model = "QEMU NVM Express Controller";
+  d.pcie = PcieLink{"8.0 GT/s", "16.0 GT/s", 4, 4};
+  d.props = {{"serial", "NVME-LAB-0001"}, {"mac", "52:54:00:00:0e:01"}, {"namespaces", nlohmann::json::array({1, 2})}};
+  inv.warn("dmi", "no tables");
+  return inv;
+}
+
+}  // namespace
+
+TEST_CASE("inventory JSON round trip keeps every field") {
+  auto inv = sample();
+  auto j = to_json(inv);
+  auto back = inventory_from_json(j);
+  REQUIRE(back.ok());
+  CHECK(to_json(*back) == j);
+  CHECK(j["devices"][0]["pcie"]["degraded"] == true);
+}
+
+TEST_CASE("inventory from JSON rejects a newer schema and bad devices") {
+  auto j = to_json(sample());
+  j["schema_version"] = 99;
+  CHECK_FALSE(inventory_from_json(j).ok());
+  j["schema_version"] = 1;
+  j["devices"][0].erase("id");
+  CHECK_FALSE(inventory_from_json(j).ok());
+  CHECK_FALSE(inventory_from_json(nlohmann::json::array()).ok());
+}
+
+TEST_CASE("anonymize hashes identifying values consistently, keeps the rest") {
+  auto j = to_json(sample());
+  auto k = j;
+  anonymize(j, "salt-1");
+  anonymize(k, "salt-1");
+  CHECK(j == k);
+  auto serial = j["system"]["system"]["serial_number"].get<std::string>();
+  CHECK(serial.rfind("anon:", 0) == 0);
+  CHECK(serial.find("SYS-SN") == std::string::npos);
+  CHECK(j["devices"][0]["props"]["serial"].get<std::string>().rfind("anon:", 0) == 0);
+  CHECK(j["devices"][0]["props"]["mac"].get<std::string>().rfind("anon:", 0) == 0);
+  CHECK(j["system"]["system"]["manufacturer"] == "Contoso");
+  auto m = to_json(sample());
+  anonymize(m, "salt-2");
+  CHECK(m["devices"][0]["props"]["serial"] != j["devices"][0]["props"]["serial"]);
+}
+
+TEST_CASE("XML output parses and carries devices") {
+  auto xml = to_xml(to_json(sample()));
+  pugi::xml_document doc;
+  REQUIRE(doc.load_string(xml.c_str()));
+  auto dev = doc.child("inventory").child("devices").child("device");
+  CHECK(std::string(dev.child_value("id")) == "pci:0000:01:00.0");
+  CHECK(std::string(dev.child("props").child("namespaces").first_child().child_value()) == "1");
+}
+
+TEST_CASE("table output has one section per class and the warnings") {
+  auto t = to_table(sample());
+  CHECK(t.find("NVME (1)") != std::string::npos);
+  CHECK(t.find("QEMU NVM Express") != std::string::npos);
+  CHECK(t.find("below max") != std::string::npos);
+  CHECK(t.find("WARNINGS (1)") != std::string::npos);
+  CHECK(t.find("Contoso") != std::string::npos);
+}
