@@ -24,5 +24,6 @@ struct CommandError : std::runtime_error {
 using Registrar = void (*)(CLI::App& app, int& exit_code);
 
 void add_probe_command(CLI::App& app, int& exit_code);
+void add_builtin_command(CLI::App& app, int& exit_code);
 
 }  // namespace certify::cli

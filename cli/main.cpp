@@ -10,6 +10,7 @@ namespace {
 // The subcommands, in the order a user meets them.
 constexpr certify::cli::Registrar k_commands[] = {
     certify::cli::add_probe_command,
+    certify::cli::add_builtin_command,
 };
 
 }  // namespace

@@ -1,0 +1,41 @@
+// Built-in test plumbing: registry, environment contract, exit codes, result.json.
+#include <doctest/doctest.h>
+
+#include "core/files.hpp"
+#include "testsuites/builtin.hpp"
+#include "tests/testutil.hpp"
+
+using namespace certify;
+using certify::test::run_command;
+
+TEST_CASE("every built-in has a unique name and a summary") {
+  std::set<std::string_view> names;
+  for (const auto& b : suites::builtins()) {
+    CHECK_MESSAGE(names.insert(b.name).second, b.name);
+    CHECK_FALSE(b.summary.empty());
+    CHECK(b.fn != nullptr);
+  }
+  CHECK(suites::find_builtin("selftest.echo") != nullptr);
+  CHECK(suites::find_builtin("no.such.test") == nullptr);
+}
+
+TEST_CASE("certify builtin: exit codes and result.json follow the external-test contract") {
+  auto bin = test::build_path("cli/certify").string();
+  for (auto [want, code] : {std::pair{"pass", 0}, {"fail", 1}, {"skip", 77}}) {
+    test::TempDir wd;
+    auto r = run_command({bin, "builtin", "selftest.echo"},
+                         {"CERTIFY_WORKDIR=" + wd.path().string(), std::string("CERTIFY_PARAM_OUTCOME=") + want,
+                          "CERTIFY_DEVICE=pci:0000:00:03.0", R"(CERTIFY_DEVICE_JSON={"id":"pci:0000:00:03.0","class":"nic"})"});
+    CHECK(r.exit_code == code);
+    CHECK(r.out.find("device=pci:0000:00:03.0") != std::string::npos);
+    auto text = read_file(wd / "result.json");
+    REQUIRE(text.ok());
+    auto j = nlohmann::json::parse(*text);
+    CHECK(j["status"] == want);
+    CHECK(j["metrics"]["device_json_keys"] == 2);
+    if (std::string(want) != "pass") CHECK_FALSE(j["reason"].get<std::string>().empty());
+  }
+  auto r = run_command({bin, "builtin", "no.such.test"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("unknown built-in test") != std::string::npos);
+}
