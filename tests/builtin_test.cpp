@@ -1,6 +1,8 @@
 // Built-in test plumbing: registry, environment contract, exit codes, result.json.
 #include <doctest/doctest.h>
 
+#include <set>
+
 #include "core/files.hpp"
 #include "testsuites/builtin.hpp"
 #include "tests/testutil.hpp"
@@ -13,7 +15,7 @@ TEST_CASE("every built-in has a unique name and a summary") {
   for (const auto& b : suites::builtins()) {
     CHECK_MESSAGE(names.insert(b.name).second, b.name);
     CHECK_FALSE(b.summary.empty());
-    CHECK(b.fn != nullptr);
+    CHECK(static_cast<bool>(b.fn));
   }
   CHECK(suites::find_builtin("selftest.echo") != nullptr);
   CHECK(suites::find_builtin("no.such.test") == nullptr);
