@@ -40,7 +40,7 @@ CommandOutput run_command(const std::vector<std::string>& argv,
                           const std::vector<std::string>& extra_env = {});
 
 // Compares `actual` with the golden JSON file; with CERTIFY_UPDATE_GOLDEN=1
-// rewrites it instead. Returns an empty string on match, else a diff summary.
+// rewrites it instead. A top-level "sysroot" key (a checkout path) is ignored. Returns an empty string on match, else a diff summary.
 std::string check_golden(const nlohmann::json& actual, const std::filesystem::path& golden);
 
 // Validates a JSON document against a JSON Schema (python3-jsonschema);
