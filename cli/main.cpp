@@ -11,12 +11,14 @@ namespace {
 constexpr certify::cli::Registrar k_commands[] = {
     certify::cli::add_probe_command,
     certify::cli::add_builtin_command,
+    certify::cli::add_doctor_command,
+    certify::cli::add_docs_commands,  // last: documents every command above
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"certify: hardware and software compatibility certification for Linux servers"};
+  CLI::App app{"certify: hardware and software compatibility certification for Linux servers", "certify"};
   app.set_version_flag("--version", std::string("certify ") + CERTIFY_VERSION);
   app.require_subcommand(1);
   int exit_code = certify::cli::k_exit_ok;

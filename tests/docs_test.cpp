@@ -1,0 +1,120 @@
+// Man page and completion: generated from the command definitions; these
+// tests check the generator covers every subcommand and option of --help,
+// that the roff renders cleanly, and that completion works in real shells.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <regex>
+#include <set>
+
+#include "tests/testutil.hpp"
+
+using namespace certify::test;
+
+namespace {
+
+std::string certify_bin() { return build_path("cli/certify").string(); }
+
+// Subcommand names from the "Subcommands:" block of --help.
+std::vector<std::string> subcommands_from_help(const std::string& help) {
+  std::vector<std::string> out;
+  auto p = help.find("Subcommands:");
+  if (p == std::string::npos) return out;
+  std::istringstream is(help.substr(p));
+  std::string line;
+  std::getline(is, line);
+  while (std::getline(is, line)) {
+    if (line.empty() || line[0] != ' ') break;
+    std::istringstream ls(line);
+    std::string name;
+    ls >> name;
+    if (!name.empty()) out.push_back(name);
+  }
+  return out;
+}
+
+std::set<std::string> long_options_from_help(const std::string& help) {
+  std::set<std::string> out;
+  std::regex re("(--[a-z][a-z0-9-]*)");
+  auto opts = help.substr(0, help.find("Subcommands:"));
+  for (auto it = std::sregex_iterator(opts.begin(), opts.end(), re); it != std::sregex_iterator(); ++it)
+    out.insert((*it)[1]);
+  return out;
+}
+
+std::string unroff(std::string s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 1 < s.size() && s[i + 1] == '-') {
+      out += '-';
+      ++i;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("certify man documents every subcommand and every long option of --help") {
+  auto man = run_command({certify_bin(), "man", "--template", source_path("docs/man/certify.1.in").string()});
+  REQUIRE(man.exit_code == 0);
+  auto text = unroff(man.out);
+  auto top = run_command({certify_bin(), "--help"});
+  auto subs = subcommands_from_help(top.out);
+  REQUIRE(subs.size() >= 4);
+  for (const auto& s : subs) {
+    CAPTURE(s);
+    CHECK(text.find(".SS \"certify " + s + "\"") != std::string::npos);
+    auto help = run_command({certify_bin(), s, "--help"});
+    for (const auto& o : long_options_from_help(help.out)) {
+      CAPTURE(o);
+      CHECK(text.find(o) != std::string::npos);
+    }
+  }
+  CHECK(text.find("\n@COMMANDS@\n") == std::string::npos);
+  CHECK(text.find(".SH EXIT STATUS") != std::string::npos);
+}
+
+TEST_CASE("the generated man page renders without groff warnings") {
+  TempDir t;
+  auto man = run_command({certify_bin(), "man", "--template", source_path("docs/man/certify.1.in").string()});
+  std::ofstream(t / "certify.1") << man.out;
+  auto r = run_command({"groff", "-man", "-Tutf8", "-ww", "-z", (t / "certify.1").string()});
+  CHECK(r.exit_code == 0);
+  CHECK_MESSAGE(r.err.empty(), r.err);
+}
+
+TEST_CASE("bash completion completes subcommands, options and option values") {
+  TempDir t;
+  auto comp = run_command({certify_bin(), "completion", "bash"});
+  REQUIRE(comp.exit_code == 0);
+  std::ofstream(t / "certify.bash") << comp.out;
+  auto complete = [&](const std::string& words, int cword) {
+    auto script = "source " + (t / "certify.bash").string() + "; COMP_WORDS=(" + words +
+                  "); COMP_CWORD=" + std::to_string(cword) + "; _certify_complete; echo \"${COMPREPLY[*]}\"";
+    return run_command({"bash", "-c", script}).out;
+  };
+  CHECK(complete("certify pro", 1) == "probe\n");
+  CHECK(complete("certify probe --for", 2) == "--format\n");
+  CHECK(complete("certify probe --format ''", 3) == "json xml table\n");
+  CHECK(complete("certify doctor --js", 2) == "--json\n");
+  CHECK(complete("certify completion ''", 2).find("bash zsh") != std::string::npos);
+}
+
+TEST_CASE("zsh completion parses and defines a function per subcommand") {
+  TempDir t;
+  auto comp = run_command({certify_bin(), "completion", "zsh"});
+  REQUIRE(comp.exit_code == 0);
+  std::ofstream(t / "_certify") << comp.out;
+  auto syntax = run_command({"zsh", "-n", (t / "_certify").string()});
+  CHECK_MESSAGE(syntax.exit_code == 0, syntax.err);
+  auto defined = run_command({"zsh", "-fc", "autoload -Uz compinit && compinit -u -d " + (t / "zcd").string() +
+                                               " && source " + (t / "_certify").string() +
+                                               " && whence -w _certify _certify_probe _certify_doctor"});
+  CHECK_MESSAGE(defined.exit_code == 0, (defined.out + defined.err));
+  CHECK(defined.out.find("_certify_probe: function") != std::string::npos);
+  CHECK(comp.out.find("{--format,-f}") != std::string::npos);
+  CHECK(comp.out.find("(json xml table )") != std::string::npos);
+}
