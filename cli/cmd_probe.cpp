@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "core/files.hpp"
 #include "probe/probe.hpp"
+#include "probe/record.hpp"
 
 namespace certify::cli {
 
@@ -23,6 +24,7 @@ struct ProbeArgs {
   std::string ids_dir = "/usr/share/misc";
   bool list_classes = false;
   bool no_live = false;
+  std::string record;
 };
 
 std::vector<std::string> split_classes(const std::vector<std::string>& in) {
@@ -43,6 +45,19 @@ std::string random_salt() {
   return os.str();
 }
 
+// --record DIR: copy the probed subset of the sysroot into a new fixture.
+void record(const probe::Sysroot& root, const ProbeArgs& a) {
+  probe::RecordOptions ro;
+  // Fixtures are shared: the host name is the one personal fact a sysroot
+  // copy carries outside DMI serials, which tests need verbatim.
+  if (a.anonymize) ro.hostname = "certify-fixture";
+  auto st = probe::record_sysroot(root, a.record, ro);
+  if (!st) throw CommandError(st.message());
+  for (const auto& n : st->notes) std::cerr << "note: " << n << '\n';
+  std::cerr << "recorded " << st->files << " files, " << st->links << " links into " << a.record
+            << " (" << st->unreadable << " unreadable, " << st->too_large << " too large, skipped)\n";
+}
+
 void run_probe(const ProbeArgs& a, int& exit_code) {
   if (a.list_classes) {
     for (const auto& p : probe::class_probes())
@@ -51,6 +66,11 @@ void run_probe(const ProbeArgs& a, int& exit_code) {
     return;
   }
   probe::Sysroot root(a.sysroot);
+  if (!a.record.empty()) {
+    record(root, a);
+    exit_code = k_exit_ok;
+    return;
+  }
   probe::ProbeOptions opts;
   opts.classes = split_classes(a.classes);
   opts.ids_dir = a.ids_dir;
@@ -96,6 +116,9 @@ void add_probe_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--ids-dir", args->ids_dir, "Directory holding pci.ids and usb.ids")
       ->capture_default_str();
   cmd->add_flag("--no-live", args->no_live, "Do not use ioctls or libusb even on the live system");
+  cmd->add_option("--record", args->record,
+                  "Copy the sysfs/procfs/etc subset the probes read into a new fixture DIR "
+                  "(with --anonymize: host name replaced)");
   cmd->add_flag("--list-classes", args->list_classes, "List the probes and exit");
   cmd->callback([args, &exit_code] { run_probe(*args, exit_code); });
 }
