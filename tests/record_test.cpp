@@ -64,6 +64,13 @@ TEST_CASE("record: skips side-effect, BAR, power and oversized files; keeps driv
   put(t / "src/sys/module/e1000e/parameters/debug", "0\n");
   fs::create_directory_symlink("../../../../module/e1000e", t / "src/sys/bus/pci/drivers/e1000e/module");
   fs::create_directory_symlink("../../../bus/pci/drivers/e1000e", dev / "driver");
+  // A built-in driver: no module link, nothing readable in its directory.
+  auto port = t / "src/sys/devices/pci0000:00/0000:00:1c.0";
+  put(port / "vendor", "0x8086\n");
+  put(t / "src/sys/bus/pci/drivers/pcieport/bind", "");
+  fs::create_directory_symlink("../../../bus/pci/drivers/pcieport", port / "driver");
+  fs::create_directory_symlink("../../../devices/pci0000:00/0000:00:1c.0",
+                               t / "src/sys/bus/pci/devices/0000:00:1c.0");
   // A class link into the same tree and one that dangles.
   fs::create_directories(t / "src/sys/class/net");
   fs::create_directory_symlink("../../devices/pci0000:00/0000:00:1f.0/net/eth9",
@@ -92,6 +99,10 @@ TEST_CASE("record: skips side-effect, BAR, power and oversized files; keeps driv
   CHECK(!fs::exists(t / "out/sys/bus/pci/drivers/e1000e/unbind"));
   CHECK(!fs::exists(t / "out/sys/bus/pci/drivers/e1000e/new_id"));
   CHECK(fs::exists(t / "out/sys/module/e1000e/version"));
+  // ... and the built-in one keeps a marker so git does not drop the
+  // directory and leave the `driver` link dangling in a clone.
+  CHECK(fs::exists(t / "out/sys/bus/pci/drivers/pcieport/.certify-keep"));
+  CHECK(!fs::exists(t / "out/sys/bus/pci/drivers/pcieport/bind"));
   CHECK(!fs::exists(t / "out/sys/module/e1000e/parameters"));
   auto host = certify::read_file(t / "out/proc/sys/kernel/hostname");
   REQUIRE(host.ok());
