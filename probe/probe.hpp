@@ -60,6 +60,7 @@ nlohmann::json parse_os_release(std::string_view text);
 
 // The probes (one file each).
 void probe_os(ProbeContext& ctx);
+void probe_cpu(ProbeContext& ctx);  // cpu.cpp; parsers in probe/cpu.hpp
 void probe_pci(ProbeContext& ctx);
 
 }  // namespace certify::probe

@@ -12,6 +12,8 @@ namespace {
 // probes after it enrich those entries instead of creating duplicates.
 constexpr ClassProbe k_probes[] = {
     {"os", "os-release, kernel release and command line, architecture", false, probe_os},
+    {"cpu", "architecture, vendor, model, sockets/cores/threads, NUMA, caches, flags, frequency",
+     false, probe_cpu},
     {"pci", "every PCI function: IDs, names, driver, NUMA, IOMMU group, PCIe link, SR-IOV", true,
      probe_pci},
 };
