@@ -1,11 +1,14 @@
 // Whole-file reads and crash-safe writes used by every module.
 #include "core/files.hpp"
 
+#include "certify_config.h"
+
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -94,6 +97,19 @@ std::string sha256_hex(std::string_view data) {
     out.push_back(k_hex[md[i] & 0xf]);
   }
   return out;
+}
+
+std::filesystem::path data_dir() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (const char* env = std::getenv("CERTIFY_DATADIR"); env && *env) return env;
+  auto exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto candidate = exe.parent_path().parent_path() / "share" / "certify";
+    if (fs::is_directory(candidate / "hwdata", ec)) return candidate;
+  }
+  if (fs::is_directory(fs::path(CERTIFY_DATADIR) / "hwdata", ec)) return CERTIFY_DATADIR;
+  return CERTIFY_SOURCE_DIR;
 }
 
 }  // namespace certify

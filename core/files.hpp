@@ -23,3 +23,13 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view dat
 std::string sha256_hex(std::string_view data);
 
 }  // namespace certify
+
+namespace certify {
+
+// certify's installed data directory (hwdata/, schemas/, testsuites/):
+// $CERTIFY_DATADIR if set; else <prefix>/share/certify next to the running
+// executable (so an installed tree can be relocated, e.g. into a test root);
+// else the configured install path; else the source tree (uninstalled build).
+std::filesystem::path data_dir();
+
+}  // namespace certify

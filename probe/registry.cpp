@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "certify_config.h"
+#include "core/files.hpp"
 #include "probe/probe.hpp"
 
 namespace certify::probe {
@@ -27,12 +28,7 @@ bool selected(const ProbeOptions& o, std::string_view name) {
 
 std::span<const ClassProbe> class_probes() { return k_probes; }
 
-std::filesystem::path default_hwdata_dir() {
-  std::error_code ec;
-  std::filesystem::path installed = CERTIFY_DATADIR "/hwdata";
-  if (std::filesystem::is_directory(installed, ec)) return installed;
-  return std::filesystem::path(CERTIFY_SOURCE_DIR) / "hwdata";
-}
+std::filesystem::path default_hwdata_dir() { return data_dir() / "hwdata"; }
 
 Result<Inventory> probe_all(const Sysroot& root, const ProbeOptions& options) {
   if (!root.valid())
