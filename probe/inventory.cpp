@@ -288,6 +288,94 @@ std::string pad(std::string s, std::size_t w) {
   return s;
 }
 
+// The props a person looks for first, in this order, whatever the class
+// (one list, no per-class code): each shown when a device has it.
+struct Headline {
+  const char* key;
+  const char* label;  // "" prints the value alone
+  enum Kind { text, bytes, mbps, list_count, flag } kind;
+};
+constexpr Headline k_headlines[] = {
+    {"product", "", Headline::text},
+    {"mac", "", Headline::text},
+    {"wwpn", "wwpn ", Headline::text},
+    {"state", "", Headline::text},
+    {"operstate", "", Headline::text},
+    {"port_state", "", Headline::text},
+    {"rate", "", Headline::text},
+    {"speed_mbps", "", Headline::mbps},
+    {"speed", "", Headline::text},
+    {"size_bytes", "", Headline::bytes},
+    {"vram_total_bytes", "VRAM ", Headline::bytes},
+    {"serial", "sn ", Headline::text},
+    {"scsi_address", "scsi ", Headline::text},
+    {"transport", "", Headline::text},
+    {"rotational", "rotational", Headline::flag},
+    {"namespaces", "namespaces: ", Headline::list_count},
+    {"interfaces", "if ", Headline::list_count},
+    {"disks", "disks: ", Headline::list_count},
+    {"functions", "functions: ", Headline::list_count},
+    {"sriov_num_vfs", "VFs ", Headline::text},
+    {"drm_cards", "", Headline::list_count},
+    {"kind", "", Headline::text},
+    {"virtual", "virtual", Headline::flag},
+    {"sriov_vf", "VF", Headline::flag},
+};
+
+std::string human_bytes(double b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  int u = 0;
+  while (b >= 1024 && u < 5) {
+    b /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", b, units[u]);
+  return buf;
+}
+
+std::string device_notes(const Device& d, const std::set<std::string>& same_section) {
+  std::string notes;
+  auto add = [&](const std::string& s) {
+    if (s.empty()) return;
+    if (!notes.empty()) notes += ", ";
+    notes += s;
+  };
+  for (const auto& h : k_headlines) {
+    auto it = d.props.find(h.key);
+    if (it == d.props.end() || it->is_null()) continue;
+    const json& v = *it;
+    switch (h.kind) {
+      case Headline::text:
+        if (v.is_string() || v.is_number()) add(h.label + scalar_text(v));
+        break;
+      case Headline::bytes:
+        if (v.is_number()) add(h.label + human_bytes(v.get<double>()));
+        break;
+      case Headline::mbps:
+        if (v.is_number()) add(scalar_text(v) + " Mb/s");
+        break;
+      case Headline::list_count:
+        if (v.is_array() && !v.empty()) {
+          std::string items;
+          for (const auto& e : v) items += (items.empty() ? "" : " ") + scalar_text(e);
+          add(h.label + (items.size() > 40 ? std::to_string(v.size()) : items));
+        }
+        break;
+      case Headline::flag:
+        if (v.is_boolean() && v.get<bool>()) add(h.label);
+        break;
+    }
+  }
+  if (!d.firmware.empty()) add("fw " + d.firmware);
+  if (d.pcie && d.pcie->speed)
+    add(*d.pcie->speed + " x" + (d.pcie->width ? std::to_string(*d.pcie->width) : "?") +
+        (d.pcie->degraded() ? " (below max)" : ""));
+  if (d.numa_node && *d.numa_node >= 0) add("node " + std::to_string(*d.numa_node));
+  if (!d.parent.empty() && !same_section.count(d.parent)) add("on " + d.parent);
+  return notes;
+}
+
 }  // namespace
 
 std::string to_table(const Inventory& inv) {
@@ -328,18 +416,29 @@ std::string to_table(const Inventory& inv) {
     std::string title = cls;
     std::transform(title.begin(), title.end(), title.begin(), ::toupper);
     os << title << " (" << devs.size() << ")\n";
-    os << "  " << pad("ID", 24) << pad("VENDOR", 22) << pad("MODEL", 36) << pad("DRIVER", 14)
+    os << "  " << pad("ID", 26) << pad("VENDOR", 22) << pad("MODEL", 34) << pad("DRIVER", 14)
        << "NOTES\n";
+    // Children (ports, namespaces, VFs) right under their parent when both
+    // are in this section, indented; the rest in id order.
+    std::set<std::string> here;
+    for (const auto* d : devs) here.insert(d->id);
+    std::map<std::string, std::vector<const Device*>> kids;
+    std::vector<const Device*> roots;
     for (const auto* d : devs) {
-      std::string notes;
-      if (!d->firmware.empty()) notes += "fw " + d->firmware + " ";
-      if (d->pcie && d->pcie->speed)
-        notes += *d->pcie->speed + " x" + (d->pcie->width ? std::to_string(*d->pcie->width) : "?") +
-                 (d->pcie->degraded() ? " (below max) " : " ");
-      if (d->numa_node && *d->numa_node >= 0) notes += "node " + std::to_string(*d->numa_node) + " ";
-      os << "  " << pad(d->id, 24) << pad(d->vendor, 22) << pad(d->model, 36)
-         << pad(d->driver.empty() ? "-" : d->driver, 14) << notes << '\n';
+      if (!d->parent.empty() && here.count(d->parent)) kids[d->parent].push_back(d);
+      else roots.push_back(d);
     }
+    std::set<std::string> printed;
+    auto print = [&](auto&& self, const Device* d, int depth) -> void {
+      if (!printed.insert(d->id).second) return;
+      std::string id = std::string(static_cast<std::size_t>(depth) * 2, ' ') + d->id;
+      os << "  " << pad(id, 26) << pad(d->vendor, 22) << pad(d->model, 34)
+         << pad(d->driver.empty() ? "-" : d->driver, 14) << device_notes(*d, here) << '\n';
+      if (auto it = kids.find(d->id); it != kids.end())
+        for (const auto* k : it->second) self(self, k, depth + 1);
+    };
+    for (const auto* d : roots) print(print, d, 0);
+    for (const auto* d : devs) print(print, d, 0);  // parent cycles: still printed
     os << '\n';
   };
   for (const auto& [cls, devs] : by_class)

@@ -2,7 +2,9 @@
 // of probes, and probe_all() that runs them over one sysroot.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -62,5 +64,24 @@ nlohmann::json parse_os_release(std::string_view text);
 void probe_os(ProbeContext& ctx);
 void probe_cpu(ProbeContext& ctx);  // cpu.cpp; parsers in probe/cpu.hpp
 void probe_pci(ProbeContext& ctx);
+void probe_nic(ProbeContext& ctx);
+void probe_hba(ProbeContext& ctx);
+void probe_nvme(ProbeContext& ctx);
+void probe_gpu(ProbeContext& ctx);
+void probe_dpu(ProbeContext& ctx);
+void probe_disk(ProbeContext& ctx);
+void probe_usb(ProbeContext& ctx);
+
+// Device-class parsers (issue 4), exposed for tests and fuzzing.
+// NVMe Identify Controller data (4096 bytes) -> vid, serial, model, firmware, ...
+Result<nlohmann::json> parse_nvme_identify(std::span<const std::uint8_t> data);
+// One hwdata/dpu.ids entry: vendor:device[:subvendor:subdevice] -> product.
+struct DpuId {
+  std::uint16_t vendor = 0, device = 0;
+  std::optional<std::uint16_t> subvendor, subdevice;
+  std::string product, source;
+};
+// Rejects malformed lines with "file:line: reason".
+Result<std::vector<DpuId>> parse_dpu_ids(std::string_view text, std::string_view file);
 
 }  // namespace certify::probe

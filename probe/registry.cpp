@@ -17,6 +17,13 @@ constexpr ClassProbe k_probes[] = {
      false, probe_cpu},
     {"pci", "every PCI function: IDs, names, driver, NUMA, IOMMU group, PCIe link, SR-IOV", true,
      probe_pci},
+    {"nic", "network interfaces, InfiniBand/RoCE ports, SR-IOV VFs; virtual ones marked", true, probe_nic},
+    {"hba", "SAS/SATA/RAID/FC adapters (scsi_host, fc_host) and the disks behind them", true, probe_hba},
+    {"nvme", "NVMe controllers and namespaces (Identify on the live system)", true, probe_nvme},
+    {"gpu", "display controllers and accelerators: DRM/accel nodes, VRAM, boot VGA", true, probe_gpu},
+    {"dpu", "DPUs and SmartNICs from hwdata/dpu.ids, their functions grouped", true, probe_dpu},
+    {"disk", "block devices: size, model, rotational, SCSI address, serial", true, probe_disk},
+    {"usb", "USB devices: IDs and usb.ids names, speed, class, interfaces", true, probe_usb},
 };
 
 bool selected(const ProbeOptions& o, std::string_view name) {
