@@ -68,3 +68,131 @@ TEST_CASE("lab-q35: SMBIOS tables, meminfo and NUMA nodes were recorded") {
   CHECK(root.attr("/sys/devices/system/node/node1/cpulist") == "2-3");
   CHECK(root.attr("/proc/sys/kernel/hostname") == "certify-fixture");
 }
+
+namespace {
+
+const Device& need(const Inventory& inv, const char* id) {
+  const Device* d = inv.find(id);
+  REQUIRE_MESSAGE(d, id);
+  return *d;
+}
+
+}  // namespace
+
+TEST_CASE("lab-q35: NVMe controllers with 1 and 2 namespaces") {
+  auto inv = lab_inventory({"nvme"});
+  const auto& c0 = need(inv, "pci:0000:01:00.0");
+  const auto& c1 = need(inv, "pci:0000:02:00.0");
+  CHECK(c0.props["serial"] == "NVME-LAB-0001");
+  CHECK(c1.props["serial"] == "NVME-LAB-0002");
+  CHECK(c0.props["model_number"] == "QEMU NVMe Ctrl");
+  CHECK(c0.firmware == "7.2.22");
+  CHECK(c0.props["transport"] == "pcie");
+  CHECK(c0.props["controller"] == "nvme0");
+  CHECK(c0.props["io_queues"] == 4);
+  CHECK(c0.props["namespaces"] == nlohmann::json::array({"nvme:nvme0n1"}));
+  CHECK(c1.props["namespaces"] == nlohmann::json::array({"nvme:nvme1n1", "nvme:nvme1n2"}));
+  const auto& ns = need(inv, "nvme:nvme1n2");
+  CHECK(ns.parent == "pci:0000:02:00.0");
+  CHECK(ns.props["nsid"] == 2);
+  CHECK(ns.props["lba_size"] == 512);
+  CHECK(ns.props["size_bytes"] == 64 * 1024 * 1024);
+  CHECK(ns.props["block_device"] == "nvme1n2");
+  CHECK(need(inv, "nvme:nvme0n1").props["size_bytes"] == 256 * 1024 * 1024);
+  CHECK(inv.devices.size() == 5);
+}
+
+TEST_CASE("lab-q35: e1000e and virtio NICs with their MACs; loopback virtual") {
+  auto inv = lab_inventory({"nic"});
+  const auto& e = need(inv, "net:eth1");
+  CHECK(e.parent == "pci:0000:09:00.0");
+  CHECK(e.driver == "e1000e");
+  CHECK(e.props["mac"] == "52:54:00:00:0e:01");
+  CHECK(e.props["virtual"] == false);
+  CHECK(e.props["mtu"] == 1500);
+  CHECK(e.props["link_type"] == "ethernet");
+  CHECK(e.vendor == "Intel Corporation");
+  const auto& v = need(inv, "net:eth0");
+  CHECK(v.parent == "pci:0000:04:00.0");
+  CHECK(v.driver == "virtio_net");
+  CHECK(v.props["mac"] == "52:54:00:00:0e:02");
+  CHECK(need(inv, "pci:0000:09:00.0").props["interfaces"] == nlohmann::json::array({"eth1"}));
+  const auto& lo = need(inv, "net:lo");
+  CHECK(lo.bus == "virtual");
+  CHECK(lo.props["virtual"] == true);
+  CHECK(lo.props["kind"] == "loopback");
+  CHECK(lo.parent.empty());
+}
+
+TEST_CASE("lab-q35: MegaRAID, virtio-scsi, mptsas, sym53c8xx and AHCI adapters with their disks") {
+  auto inv = lab_inventory({"hba", "disk"});
+  const auto& mr = need(inv, "pci:0000:05:00.0");
+  CHECK(mr.cls == "hba");
+  CHECK(mr.props["proc_name"] == "megaraid_sas");
+  CHECK(mr.props["disks"] == nlohmann::json::array({"block:sdb"}));
+  const auto& disk = need(inv, "block:sdb");
+  CHECK(disk.cls == "disk");
+  CHECK(disk.parent == "pci:0000:05:00.0");
+  CHECK(disk.props["serial"] == "MR-DISK-0001");
+  CHECK(disk.props["scsi_address"] == "0:2:0:0");
+  CHECK(disk.props["size_bytes"] == 256 * 1024 * 1024);
+  CHECK(disk.props["transport"] == "scsi");
+  CHECK(disk.vendor == "QEMU");
+  CHECK(disk.model == "QEMU HARDDISK");
+  CHECK(need(inv, "block:sdc").parent == "pci:0000:06:00.0");
+  CHECK(need(inv, "block:sdc").props["serial"] == "VS-DISK-0001");
+  CHECK(need(inv, "block:sda").parent == "pci:0000:0a:02.0");
+  CHECK(need(inv, "block:sda").props["serial"] == "LSI-DISK-0001");
+  // The USB stick's disk hangs from the USB device, not from an adapter.
+  CHECK(need(inv, "block:sdd").parent == "usb:2-2");
+  CHECK(need(inv, "block:sdd").props["transport"] == "usb");
+  const auto& mpt = need(inv, "pci:0000:0a:01.0");
+  CHECK(mpt.firmware == "01.50.146.00");
+  CHECK(mpt.props["proc_name"] == "mptsas");
+  // mptsas' disk had not attached when the guest was recorded.
+  CHECK(mpt.props["disks"].empty());
+  CHECK(need(inv, "pci:0000:00:1f.2").props["scsi_hosts"].size() == 6);
+  CHECK(inv.find("scsi_host:host10") == nullptr);
+}
+
+TEST_CASE("lab-q35: display adapters, xHCI with keyboard and storage") {
+  auto inv = lab_inventory({"gpu", "usb"});
+  const auto& vg = need(inv, "pci:0000:08:00.0");
+  CHECK(vg.props["drm_cards"] == nlohmann::json::array({"card1"}));
+  CHECK(vg.props["drm_render_nodes"] == nlohmann::json::array({"renderD128"}));
+  CHECK(vg.props["drm_driver"] == "virtio_gpu");
+  CHECK(vg.props["connectors"][0]["name"] == "Virtual-2");
+  const auto& bochs = need(inv, "pci:0000:00:01.0");
+  CHECK(bochs.driver == "bochs-drm");
+  CHECK(bochs.props["drm_cards"] == nlohmann::json::array({"card0"}));
+  const auto& hc = need(inv, "pci:0000:07:00.0");
+  CHECK(hc.props["usb_buses"] == nlohmann::json::array({1, 2}));
+  const auto& kbd = need(inv, "usb:1-1");
+  CHECK(kbd.parent == "pci:0000:07:00.0");
+  CHECK(kbd.vendor_id == "0x0627");
+  CHECK(kbd.device_id == "0x0001");
+  CHECK(kbd.props["product"] == "QEMU USB Keyboard");
+  CHECK(kbd.driver == "usbhid");
+  CHECK(kbd.props["interfaces"][0]["class_name"] == "Human Interface Device");
+  const auto& stick = need(inv, "usb:2-2");
+  CHECK(stick.vendor == "QEMU");
+  CHECK(stick.props["serial"] == "USB-SN-0001");
+  CHECK(stick.props["speed_mbps"] == 5000);
+  CHECK(stick.driver == "usb-storage");
+}
+
+TEST_CASE("lab-q35: complete inventory matches its golden and the schema") {
+  auto inv = lab_inventory();
+  // Every PCI function is classified; only the SMBus controller is "other".
+  for (const auto& d : inv.devices)
+    if (d.bus == "pci" && d.id.rfind("pci:", 0) == 0 && d.cls == "other")
+      CHECK_MESSAGE(d.id == "pci:0000:00:1f.3", d.id);
+  CHECK(inv.find("dpu:0000:05:00") == nullptr);  // nothing here is in dpu.ids
+  nlohmann::json devs = nlohmann::json::array();
+  for (const auto& d : inv.devices) devs.push_back(to_json(d));
+  nlohmann::json doc{{"devices", devs}};
+  auto golden = certify::test::check_golden(doc, certify::test::fixture("lab-q35/expected/devices.json"));
+  CHECK_MESSAGE(golden.empty(), golden);
+  auto errors = certify::test::schema_errors(to_json(inv), "schemas/inventory.schema.json");
+  CHECK_MESSAGE(errors.empty(), errors);
+}
