@@ -64,10 +64,10 @@ Result<std::vector<DpuId>> parse_dpu_ids(std::string_view text, std::string_view
     std::vector<std::string_view> f;
     std::size_t s = 0;
     while (true) {
-      auto bar = line.find(" | ", s);
+      auto bar = line.find('|', s);
       f.push_back(trim(line.substr(s, bar == std::string_view::npos ? std::string_view::npos : bar - s)));
       if (bar == std::string_view::npos) break;
-      s = bar + 3;
+      s = bar + 1;
     }
     if (f.size() != 3)
       return make_error(where + "expected 'vendor:device[:subvendor:subdevice] | product | source', got " +

@@ -40,7 +40,7 @@ void probe_gpu(ProbeContext& ctx) {
   for (const char* cls : {"/sys/class/drm", "/sys/class/accel"}) {
     for (const auto& node : ctx.root.list(cls)) {
       std::string link = std::string(cls) + "/" + node;
-      if (!ctx.root.exists(link + "/dev") && !ctx.root.exists(link + "/status")) continue;  // "version"
+      if (!ctx.root.link_target(link)) continue;  // /sys/class/drm/version is a file
       auto canon = ctx.root.resolve(link);
       if (!canon) {
         ctx.warn("gpu", node + ": DRM node vanished (dangling " + link + ")");
@@ -69,6 +69,7 @@ void probe_gpu(ProbeContext& ctx) {
     const std::string bdf = d.id.substr(4);
     const std::string dir = "/sys/bus/pci/devices/" + bdf;
     auto& p = d.props;
+    fill_driver(ctx.root, dir, d);
     if (d.driver.empty()) ctx.warn("gpu", bdf + ": no driver bound");
     // amdgpu (drivers/gpu/drm/amd/amdgpu/amdgpu_vram_mgr.c), in bytes.
     for (auto [key, attr] : {std::pair{"vram_total_bytes", "mem_info_vram_total"},

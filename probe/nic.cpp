@@ -214,6 +214,7 @@ void add_interface(ProbeContext& ctx, const std::string& ifname) {
 
   Device* fn = port.parent.rfind("pci:", 0) == 0 ? ctx.inv.find(port.parent) : nullptr;
   if (fn) {
+    fill_driver(ctx.root, "/sys/bus/pci/devices/" + fn->id.substr(4), *fn);
     port.vendor = fn->vendor;
     port.model = fn->model;
     auto& ifs = fn->props["interfaces"];
