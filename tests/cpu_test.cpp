@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Fixture name -> facts file (vm-virtio shares its expected/ with other probes).
+// Fixture name -> facts file (vm-virtio and lab-q35 share expected/ with other probes).
 const std::vector<std::pair<std::string, std::string>> k_fixtures = {
     {"cpu-x86-hygon", "facts.json"},          {"cpu-x86-zhaoxin", "facts.json"},
     {"cpu-aarch64-kunpeng920", "facts.json"}, {"cpu-aarch64-phytium", "facts.json"},
@@ -24,6 +24,8 @@ const std::vector<std::pair<std::string, std::string>> k_fixtures = {
     {"cpu-ppc64le-power9", "facts.json"},     {"cpu-s390x-z15", "facts.json"},
     {"cpu-sw64", "facts.json"},               {"cpu-mips64-loongson", "facts.json"},
     {"vm-virtio", "cpu-facts.json"},
+    // The virtual lab guest: "4 CPUs in 2 sockets, 2 NUMA nodes" (shared/lab/README.md).
+    {"lab-q35", "cpu-facts.json"},
 };
 
 Inventory probe_cpu_only(const fs::path& dir, std::vector<std::string> classes = {"cpu"}) {
@@ -330,4 +332,35 @@ TEST_CASE("cpu probe: garbage, missing files and a broken cpu-parts give warning
   auto inv2 = probe_all(Sysroot(empty.path()), o);
   REQUIRE(inv2.ok());
   CHECK(warnings_of(*inv2).find("cannot read /proc/cpuinfo") != std::string::npos);
+}
+
+TEST_CASE("cpu probe: offline CPUs are listed and kept out of the topology counts") {
+  certify::test::TempDir t;
+  fs::copy(certify::test::fixture("cpu-x86-hygon"), t.path(), fs::copy_options::recursive);
+  auto cpu_dir = t / "sys/devices/system/cpu";
+  std::ofstream(cpu_dir / "online") << "0-6,8-14\n";
+  std::ofstream(cpu_dir / "offline") << "7,15\n";
+  // The kernel removes the topology and cache directories of an offline CPU.
+  for (const char* c : {"cpu7", "cpu15"}) {
+    fs::remove_all(cpu_dir / c / "topology");
+    fs::remove_all(cpu_dir / c / "cache");
+  }
+  auto cpu = probe_cpu_only(t.path()).cpu;
+  CHECK(cpu["cpus"] == 16);
+  CHECK(cpu["online_count"] == 14);
+  CHECK(cpu["offline"] == "7,15");
+  CHECK(cpu["topology"][7]["online"] == false);
+  CHECK_FALSE(cpu["topology"][7].contains("core"));
+  CHECK(cpu["sockets"] == 1);
+  CHECK(cpu["threads_per_core"] == 2);
+  CHECK(cpu["cores"] == 7);  // core 7 has both threads offline
+
+  auto out = certify::test::run_command({"/usr/bin/lscpu", "--sysroot", t.path().string(), "-J"});
+  if (out.exit_code == 0) {
+    std::map<std::string, std::string> l;
+    flatten(json::parse(out.out).at("lscpu"), l);
+    auto theirs = parse_cpu_list(l["Off-line CPU(s) list:"]);
+    REQUIRE(theirs.ok());
+    CHECK(format_cpu_list(*theirs) == "7,15");
+  }
 }
