@@ -33,9 +33,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto j = certify::probe::identify_cpu(info, arch, parts(), warnings);
     (void)j.dump();  // throws (and so aborts the fuzzer) on invalid UTF-8
   }
-  (void)certify::probe::parse_cpu_list(text);
-  (void)certify::probe::parse_cpu_mask(text);
-  (void)certify::probe::parse_cpu_parts(text, "fuzz");
+  // Error messages end up in the inventory's warnings: they must serialise too.
+  auto list = certify::probe::parse_cpu_list(text);
+  if (!list.ok()) (void)nlohmann::json(list.message()).dump();
+  auto mask = certify::probe::parse_cpu_mask(text);
+  if (!mask.ok()) (void)nlohmann::json(mask.message()).dump();
+  auto parts_result = certify::probe::parse_cpu_parts(text, "fuzz");
+  if (!parts_result.ok()) (void)nlohmann::json(parts_result.message()).dump();
   (void)certify::probe::parse_cache_size(text);
   return 0;
 }

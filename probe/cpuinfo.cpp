@@ -71,36 +71,6 @@ bool contains_ci(std::string_view hay, std::string_view needle) {
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
-// cpuinfo is text from the kernel, but a damaged or hostile file may hold any
-// bytes; JSON output needs valid UTF-8, so invalid sequences become '?'.
-std::string valid_utf8(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  std::size_t i = 0;
-  while (i < in.size()) {
-    auto c = static_cast<unsigned char>(in[i]);
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    bool ok = len > 0 && i + len <= in.size();
-    for (std::size_t k = 1; ok && k < len; ++k)
-      ok = (static_cast<unsigned char>(in[i + k]) & 0xc0) == 0x80;
-    if (ok && len > 1) {
-      // Reject overlong forms, surrogates and code points above U+10FFFF.
-      std::uint32_t cp = c & (0xff >> (len + 1));
-      for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(in[i + k]) & 0x3f);
-      static constexpr std::uint32_t k_min[] = {0, 0, 0x80, 0x800, 0x10000};
-      ok = cp >= k_min[len] && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
-    }
-    if (ok) {
-      out.append(in.substr(i, len));
-      i += len;
-    } else {
-      out += '?';
-      ++i;
-    }
-  }
-  return out;
-}
-
 // A view over the first processor block, then the global fields.
 struct Fields {
   const Cpuinfo& info;
@@ -295,7 +265,10 @@ json riscv_extensions(std::string_view isa) {
   isa.remove_prefix(4);
   auto us = isa.find('_');
   auto single = isa.substr(0, us);
-  for (char c : single) out.push_back(std::string(1, c));
+  // Single-letter extensions are ASCII letters; anything else (a damaged
+  // file's bytes) would split multi-byte characters, so it is skipped.
+  for (char c : single)
+    if (std::isalpha(static_cast<unsigned char>(c))) out.push_back(std::string(1, c));
   while (us != std::string_view::npos) {
     isa.remove_prefix(us + 1);
     us = isa.find('_');
@@ -433,6 +406,36 @@ std::string arch_family(std::string_view arch) {
 
 }  // namespace
 
+// cpuinfo is text from the kernel, but a damaged or hostile file may hold any
+// bytes; JSON output needs valid UTF-8, so invalid sequences become '?'.
+std::string valid_utf8(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  std::size_t i = 0;
+  while (i < in.size()) {
+    auto c = static_cast<unsigned char>(in[i]);
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    bool ok = len > 0 && i + len <= in.size();
+    for (std::size_t k = 1; ok && k < len; ++k)
+      ok = (static_cast<unsigned char>(in[i + k]) & 0xc0) == 0x80;
+    if (ok && len > 1) {
+      // Reject overlong forms, surrogates and code points above U+10FFFF.
+      std::uint32_t cp = c & (0xff >> (len + 1));
+      for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(in[i + k]) & 0x3f);
+      static constexpr std::uint32_t k_min[] = {0, 0, 0x80, 0x800, 0x10000};
+      ok = cp >= k_min[len] && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
+    }
+    if (ok) {
+      out.append(in.substr(i, len));
+      i += len;
+    } else {
+      out += '?';
+      ++i;
+    }
+  }
+  return out;
+}
+
 Cpuinfo parse_cpuinfo(std::string_view text) {
   Cpuinfo out;
   std::vector<CpuinfoField>* block = nullptr;  // current processor block, or null (global)
@@ -521,7 +524,7 @@ Result<std::set<int>> parse_cpu_list(std::string_view text) {
     auto a = to_num<int>(item.substr(0, dash));
     auto b = dash == std::string_view::npos ? a : to_num<int>(item.substr(dash + 1));
     if (!a || !b || *a < 0 || *b < *a || *b >= k_max_cpu)
-      return make_error("malformed CPU list item '" + std::string(item.substr(0, 40)) + "'");
+      return make_error("malformed CPU list item '" + valid_utf8(item.substr(0, 40)) + "'");
     for (int i = *a; i <= *b; ++i) out.insert(i);
     if (comma == std::string_view::npos) break;
     pos = comma + 1;
@@ -541,7 +544,7 @@ Result<std::set<int>> parse_cpu_mask(std::string_view text) {
     if (c >= '0' && c <= '9') v = c - '0';
     else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
     else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-    else return make_error("malformed CPU mask character '" + std::string(1, c) + "'");
+    else return make_error("malformed CPU mask character '" + valid_utf8(std::string(1, c)) + "'");
     if (bit >= (1 << 16)) return make_error("CPU mask longer than 65536 bits");
     for (int b = 0; b < 4; ++b)
       if (v & (1 << b)) out.insert(bit + b);
@@ -567,7 +570,7 @@ Result<CpuPartTable> parse_cpu_parts(std::string_view text, std::string_view sou
   CpuPartTable table;
   std::size_t pos = 0, lineno = 0;
   auto fail = [&](const std::string& why) {
-    return make_error(std::string(source_name) + ":" + std::to_string(lineno) + ": " + why);
+    return make_error(valid_utf8(std::string(source_name) + ":" + std::to_string(lineno) + ": " + why));
   };
   while (pos < text.size()) {
     auto end = text.find('\n', pos);

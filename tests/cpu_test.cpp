@@ -364,3 +364,16 @@ TEST_CASE("cpu probe: offline CPUs are listed and kept out of the topology count
     CHECK(format_cpu_list(*theirs) == "7,15");
   }
 }
+
+TEST_CASE("cpuinfo: bytes that are not UTF-8 never reach the JSON output") {
+  CpuPartTable none;
+  std::vector<std::string> w;
+  // Found by fuzz/cpuinfo: a multi-byte character among riscv's single-letter extensions.
+  auto j = identify_cpu(parse_cpuinfo("processor\t: 0\nisa\t\t: rv64im\xc3\xa9" "fd_zicsr\n"), "riscv64", none, w);
+  CHECK_NOTHROW((void)j.dump());
+  CHECK(j["flags"] == json({"i", "m", "f", "d", "zicsr"}));
+  j = identify_cpu(parse_cpuinfo("processor\t: 0\nmodel name\t: Xeon\xff\xfe\nvendor_id\t: \xc0\xaf\n"), "x86_64",
+                   none, w);
+  CHECK(j["model_name"] == "Xeon??");
+  CHECK(j["vendor_id"] == "??");
+}
