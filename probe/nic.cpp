@@ -105,7 +105,9 @@ void live_ethtool(ProbeContext& ctx, const std::string& ifname, Device& port, De
     if (!drv.empty()) port.driver = drv;
     if (!ver.empty()) port.driver_version = ver;
     if (!fw.empty() && fw != "N/A") port.firmware = fw;
-    if (fn) {
+    // The function shares these only when the port's driver is its driver
+    // (virtio_net sits on virtio-pci, which has its own version).
+    if (fn && fn->driver == port.driver) {
       if (fn->driver_version.empty()) fn->driver_version = port.driver_version;
       if (fn->firmware.empty()) fn->firmware = port.firmware;
     }
@@ -220,7 +222,6 @@ void add_interface(ProbeContext& ctx, const std::string& ifname) {
     auto& ifs = fn->props["interfaces"];
     if (!ifs.is_array()) ifs = nlohmann::json::array();
     ifs.push_back(ifname);
-    if (fn->driver_version.empty()) fn->driver_version = port.driver_version;
     if (fn->props.value("sriov_vf", false)) p["sriov_vf"] = true;
   }
   if (ctx.live() && !is_virtual) live_ethtool(ctx, ifname, port, fn);
