@@ -309,3 +309,24 @@ TEST_CASE("NVMe Identify Controller parser: fields, short and empty data") {
   std::vector<std::uint8_t> zero(4096, 0);
   CHECK(!parse_nvme_identify(zero).ok());
 }
+
+TEST_CASE("vm-virtio (this machine): virtio disk and NIC, software interfaces marked virtual") {
+  auto inv = probe_fixture(certify::test::fixture("vm-virtio"), {"nic", "disk"});
+  const auto& vda = need(inv, "block:vda");
+  CHECK(vda.parent == "pci:0000:00:02.0");
+  CHECK(vda.props["transport"] == "virtio");
+  CHECK(vda.props["serial"] == "overlayblk");
+  CHECK(vda.props["size_bytes"] == 274877906944LL);
+  CHECK(vda.driver == "virtio_blk");
+  CHECK(vda.model == "Virtio 1.0 block device");
+  CHECK(inv.find("block:loop0") == nullptr);  // unused loop devices are not disks
+  const auto& eth0 = need(inv, "net:eth0");
+  CHECK(eth0.parent == "pci:0000:00:03.0");
+  CHECK(eth0.props["operstate"] == "up");
+  for (const char* v : {"net:ifb0", "net:ifb1", "net:lo"}) {
+    CHECK(need(inv, v).props["virtual"] == true);
+    CHECK(need(inv, v).bus == "virtual");
+  }
+  CHECK(need(inv, "net:ifb0").props["kind"] == "other");
+  CHECK(device_warnings(inv).empty());
+}

@@ -196,3 +196,24 @@ TEST_CASE("lab-q35: complete inventory matches its golden and the schema") {
   auto errors = certify::test::schema_errors(to_json(inv), "schemas/inventory.schema.json");
   CHECK_MESSAGE(errors.empty(), errors);
 }
+
+TEST_CASE("lab-q35: certify probe --format table shows one section per class, children under parents") {
+  auto r = certify::test::run_command({certify::test::build_path("cli/certify").string(), "probe",
+                                       "--sysroot", certify::test::fixture("lab-q35").string(),
+                                       "--no-live", "--format", "table"});
+  REQUIRE(r.exit_code == 0);
+  for (const char* s : {"NVME (5)", "NIC (5)", "HBA (5)", "DISK (4)", "GPU (2)", "USB (3)", "OTHER (1)"})
+    CHECK_MESSAGE(r.out.find(s) != std::string::npos, s);
+  // Namespaces indented right below their controller, with size and serial at a glance.
+  auto ctrl = r.out.find("  pci:0000:02:00.0");
+  auto ns1 = r.out.find("    nvme:nvme1n1");
+  auto ns2 = r.out.find("    nvme:nvme1n2");
+  REQUIRE(ctrl != std::string::npos);
+  CHECK(ctrl < ns1);
+  CHECK(ns1 < ns2);
+  CHECK(r.out.find("sn NVME-LAB-0002") != std::string::npos);
+  CHECK(r.out.find("    net:eth1") != std::string::npos);
+  CHECK(r.out.find("52:54:00:00:0e:01") != std::string::npos);
+  CHECK(r.out.find("sn MR-DISK-0001") != std::string::npos);
+  CHECK(r.out.find("on pci:0000:05:00.0") != std::string::npos);
+}
