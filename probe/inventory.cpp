@@ -300,6 +300,7 @@ constexpr Headline k_headlines[] = {
     {"mac", "", Headline::text},
     {"wwpn", "wwpn ", Headline::text},
     {"state", "", Headline::text},
+    {"controller_state", "state ", Headline::text},
     {"operstate", "", Headline::text},
     {"port_state", "", Headline::text},
     {"rate", "", Headline::text},

@@ -178,7 +178,8 @@ void probe_nvme(ProbeContext& ctx) {
     }
     if (auto v = ctx.root.attr(*dir + "/serial")) p["serial"] = trimmed(*v);
     if (auto v = ctx.root.attr(*dir + "/firmware_rev")) d.firmware = trimmed(*v);
-    for (const char* k : {"state", "subsysnqn", "cntrltype"})
+    if (auto v = ctx.root.attr(*dir + "/state")) p["controller_state"] = *v;
+    for (const char* k : {"subsysnqn", "cntrltype"})
       if (auto v = ctx.root.attr(*dir + "/" + k)) p[k] = *v;
     if (auto v = ctx.root.attr_int(*dir + "/cntlid", 0)) p["cntlid"] = *v;
     // queue_count includes the admin queue.
