@@ -186,7 +186,9 @@ namespace {
 const std::set<std::string, std::less<>> k_private_keys = {
     "serial", "serial_number", "mac", "permanent_mac", "perm_addr", "address_mac", "wwpn",
     "wwnn", "port_name", "node_name", "uuid", "asset_tag", "fabric_name", "node_guid",
-    "port_guid", "sys_image_guid", "hostname"};
+    "port_guid", "sys_image_guid", "hostname",
+    // device-class props (issue 4): board serials, IB GIDs, disk/namespace WWNs
+    "board_serial", "gid0", "wwid", "nguid", "eui"};
 
 void anonymize_node(json& j, std::string_view salt) {
   if (j.is_object()) {

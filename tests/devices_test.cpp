@@ -154,6 +154,12 @@ TEST_CASE("hand-made: GPU with VRAM attributes and an accelerator with an accel 
   CHECK(acc.props["class_code"] == "0x120000");
   CHECK(acc.props["accel_nodes"] == nlohmann::json::array({"accel0"}));
   CHECK(acc.driver_version == "1.15.1-62f612b");
+  const auto& nv = need(inv, "pci:0000:81:00.0");
+  CHECK(nv.cls == "gpu");
+  CHECK(nv.driver_version == "535.104.05");
+  CHECK(nv.firmware == "92.00.45.00.06");
+  CHECK(nv.props["product_name"] == "NVIDIA A100 80GB PCIe");
+  CHECK(nv.props["uuid"] == "GPU-3f2c8a1e-6d55-a2b4-91c3-0c7e5a6b4d21");
   CHECK(device_warnings(inv).empty());
   golden(inv, "hw-gpu-vram");
 }
@@ -329,4 +335,19 @@ TEST_CASE("vm-virtio (this machine): virtio disk and NIC, software interfaces ma
   }
   CHECK(need(inv, "net:ifb0").props["kind"] == "other");
   CHECK(device_warnings(inv).empty());
+}
+
+TEST_CASE("anonymize hashes the device-class identifiers: WWPNs, serials, GUIDs, WWIDs") {
+  auto inv = probe_fixture(certify::test::fixture("hw-fc-hba"));
+  auto j = to_json(inv);
+  anonymize(j, "salt");
+  auto text = j.dump();
+  for (const char* secret : {"0x21000024ff7a1b2c", "0x20000024ff7a1b2c", "RFD2031K55432",
+                             "naa.600a098038304437415d4b6a59684a52", "0x100000051e0a2b3c"})
+    CHECK_MESSAGE(text.find(secret) == std::string::npos, secret);
+  auto ib = to_json(probe_fixture(certify::test::fixture("hw-infiniband")));
+  anonymize(ib, "salt");
+  auto ibt = ib.dump();
+  CHECK(ibt.find("b859:9f03:00d4:5f2a") == std::string::npos);
+  CHECK(ibt.find("00:00:10:87:fe:80") == std::string::npos);
 }

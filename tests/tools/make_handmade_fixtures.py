@@ -212,6 +212,17 @@ def gpu(root):
         link(root, f"{d}/device", "../../../0000:c1:00.0")
         link(root, f"/sys/class/drm/{node}", rel("/sys/class/drm", d))
     put(root, "/sys/class/drm/version", "drm 1.1.0 20060810\n")
+    # NVIDIA: no VRAM in sysfs; the proprietary driver's /proc/driver/nvidia/gpus/<bdf>/information
+    # ("Key:\t value" lines, as nvidia-bug-report collects them).
+    nv = driver(root, "pci", "nvidia", "nvidia", "535.104.05")
+    rp3 = "/sys/devices/pci0000:80/0000:80:01.1"
+    pci_fn(root, rp3, 0x1022, 0x1483, 0x060400, drv=driver(root, "pci", "pcieport"), numa=1)
+    pci_fn(root, f"{rp3}/0000:81:00.0", 0x10DE, 0x20B5, 0x030200, sub=(0x10DE, 0x1533), rev=0xA1, drv=nv, numa=1,
+           extra={"boot_vga": "0\n"})
+    put(root, "/proc/driver/nvidia/gpus/0000:81:00.0/information",
+        "Model: \t\t NVIDIA A100 80GB PCIe\nIRQ:   \t\t 120\n"
+        "GPU UUID: \t GPU-3f2c8a1e-6d55-a2b4-91c3-0c7e5a6b4d21\nVideo BIOS: \t 92.00.45.00.06\n"
+        "Bus Type: \t PCIe\nDMA Size: \t 47 bits\nBus Location: \t 0000:81:00.0\n")
     # A processing accelerator (PCI class 0x12) with an accel node.
     rp2 = "/sys/devices/pci0000:40/0000:40:03.1"
     pci_fn(root, rp2, 0x1022, 0x1483, 0x060400, drv=driver(root, "pci", "pcieport"), numa=0)
