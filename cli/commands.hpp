@@ -27,5 +27,10 @@ void add_probe_command(CLI::App& app, int& exit_code);
 void add_builtin_command(CLI::App& app, int& exit_code);
 void add_doctor_command(CLI::App& app, int& exit_code);
 void add_docs_commands(CLI::App& app, int& exit_code);
+// software (issue 11)
+void add_swcheck_command(CLI::App& app, int& exit_code);
+void add_kabicheck_command(CLI::App& app, int& exit_code);
+void add_ossnapshot_command(CLI::App& app, int& exit_code);
+void add_osdiff_command(CLI::App& app, int& exit_code);
 
 }  // namespace certify::cli

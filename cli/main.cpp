@@ -11,6 +11,10 @@ namespace {
 constexpr certify::cli::Registrar k_commands[] = {
     certify::cli::add_probe_command,
     certify::cli::add_builtin_command,
+    certify::cli::add_swcheck_command,
+    certify::cli::add_kabicheck_command,
+    certify::cli::add_ossnapshot_command,
+    certify::cli::add_osdiff_command,
     certify::cli::add_doctor_command,
     certify::cli::add_docs_commands,  // last: documents every command above
 };

@@ -1,0 +1,22 @@
+// Child processes for the install test: argv (no shell), stdout+stderr to a
+// buffer, a time limit, its own process group killed on expiry.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace certify::swcompat {
+
+struct ProcessResult {
+  int exit_code = -1;  // exit status; 128+signal; -1 when it could not start
+  bool timed_out = false;
+  std::string output;  // stdout and stderr interleaved, at most 1 MiB
+};
+
+ProcessResult run_process(const std::vector<std::string>& argv, int timeout_seconds);
+
+// Seam for tests and for callers that need another way to run commands.
+using ProcessRunner = std::function<ProcessResult(const std::vector<std::string>&)>;
+
+}  // namespace certify::swcompat
