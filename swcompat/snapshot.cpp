@@ -471,7 +471,14 @@ std::vector<std::string> library_dirs(Ctx& c) {
     }
   };
   read_conf("/etc/ld.so.conf", 0);
+  // ld.so's built-in directories: the plain ones and, on Debian-style
+  // systems without an ld.so.conf, the multiarch ones.
   for (const char* d : {"/lib", "/usr/lib", "/lib64", "/usr/lib64"}) dirs.emplace_back(d);
+  for (const char* t : {"x86_64-linux-gnu", "aarch64-linux-gnu", "riscv64-linux-gnu", "loongarch64-linux-gnu",
+                        "powerpc64le-linux-gnu", "s390x-linux-gnu", "i386-linux-gnu"})
+    for (const char* base : {"/lib/", "/usr/lib/"})
+      if (std::find(dirs.begin(), dirs.end(), base + std::string(t)) == dirs.end() && c.root.is_dir(base + std::string(t)))
+        dirs.push_back(base + std::string(t));
   return dirs;
 }
 
