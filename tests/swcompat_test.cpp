@@ -336,6 +336,9 @@ TEST_CASE("os-diff: this machine against the lab guest") {
   CHECK(dim("packages").score == doctest::Approx(0.0));
   CHECK(std::find(dim("packages").removed.begin(), dim("packages").removed.end(), "libc6") != dim("packages").removed.end());
   CHECK(dim("libraries").score < 10.0);
+  CHECK(dim("libraries").total_b >= 10);
+  CHECK(std::find(dim("libraries").removed.begin(), dim("libraries").removed.end(), "x86_64/libc.so.6") ==
+        dim("libraries").removed.end());
   // Different kernels: the guest's 6.1 lacks some system calls of the host's newer kernel.
   CHECK(dim("syscalls").total_b > 300);
   CHECK_FALSE(dim("syscalls").removed.empty());
@@ -440,14 +443,19 @@ TEST_CASE("sw-check: crafted bad packages fail the right check") {
 }
 
 TEST_CASE("sw-check: requirements checked against the lab guest") {
-  auto p = must_read(real_pkg("zstd"));
-  auto req = package_requirements(p);
+  auto guest = fixture_json("swcompat/snapshot-lab-guest.json");
+  auto req = package_requirements(must_read(real_pkg("zstd")));
   CHECK(req["min_glibc"] == "2.34");
-  auto r = check_requirements(req, fixture_json("swcompat/snapshot-lab-guest.json"));
+  auto r = check_requirements(req, guest);
   INFO(report_to_text(r));
-  // The busybox guest has no liblz4 and no package database.
-  CHECK(find_check(r, "elf-abi")->status == CheckStatus::fail);
+  // The busybox guest has no package database, but the libraries the lab
+  // copied in with certify (glibc 2.36, liblz4, libzstd, ...) are there.
   CHECK(find_check(r, "dependencies")->status == CheckStatus::fail);
+  CHECK(find_check(r, "elf-abi")->status == CheckStatus::pass);
+  auto bad = check_requirements(package_requirements(must_read(packages() / "crafted/badsymver.deb")), guest);
+  CHECK(find_check(bad, "elf-abi")->status == CheckStatus::fail);
+  auto good = check_requirements(package_requirements(must_read(packages() / "crafted/good.deb")), guest);
+  CHECK(find_check(good, "elf-abi")->status == CheckStatus::pass);
 }
 
 TEST_CASE("SBOM: SPDX 2.3 document") {
