@@ -11,6 +11,7 @@ namespace {
 constexpr certify::cli::Registrar k_commands[] = {
     certify::cli::add_probe_command,
     certify::cli::add_builtin_command,
+    certify::cli::add_submit_command,
     certify::cli::add_swcheck_command,
     certify::cli::add_kabicheck_command,
     certify::cli::add_ossnapshot_command,
