@@ -106,7 +106,7 @@ struct FakeCertdb {
     port = server.bind_to_any_port("127.0.0.1");
     REQUIRE(port > 0);
     thread = std::thread([this] { server.listen_after_bind(); });
-    server.wait_until_ready();
+    while (!server.is_running()) std::this_thread::sleep_for(1ms);
   }
   ~FakeCertdb() {
     server.stop();
@@ -323,7 +323,7 @@ TEST_CASE("retry policy: 4xx, TLS failures and bad replies are final") {
   }
   SUBCASE("non-JSON 4xx body is shown, printable") {
     ScriptedTransport http;
-    http.script = {status(404, "<h1>Not\x01Found</h1>")};
+    http.script = {status(404, "<h1>Not\x01" "Found</h1>")};
     auto sub = submit_bundle("b", options(), http, sleeper);
     REQUIRE_FALSE(sub.ok());
     CHECK(sub.message().find("(404)") != std::string::npos);
@@ -493,7 +493,7 @@ TEST_CASE("real TLS: certificate verified by default, --cacert trusts it, insecu
   });
   int port = server.bind_to_any_port("127.0.0.1");
   std::thread th([&] { server.listen_after_bind(); });
-  server.wait_until_ready();
+  while (!server.is_running()) std::this_thread::sleep_for(1ms);
   CurlTransport http;
   RecordingSleeper sleeper;
   SubmitOptions opt;
