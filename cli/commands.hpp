@@ -26,6 +26,9 @@ using Registrar = void (*)(CLI::App& app, int& exit_code);
 void add_probe_command(CLI::App& app, int& exit_code);
 void add_builtin_command(CLI::App& app, int& exit_code);
 void add_submit_command(CLI::App& app, int& exit_code);
+void add_plan_command(CLI::App& app, int& exit_code);
+void add_run_command(CLI::App& app, int& exit_code);
+void add_report_command(CLI::App& app, int& exit_code);
 void add_doctor_command(CLI::App& app, int& exit_code);
 void add_docs_commands(CLI::App& app, int& exit_code);
 // software (issue 11)

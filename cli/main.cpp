@@ -10,6 +10,9 @@ namespace {
 // The subcommands, in the order a user meets them.
 constexpr certify::cli::Registrar k_commands[] = {
     certify::cli::add_probe_command,
+    certify::cli::add_plan_command,
+    certify::cli::add_run_command,
+    certify::cli::add_report_command,
     certify::cli::add_builtin_command,
     certify::cli::add_submit_command,
     certify::cli::add_swcheck_command,

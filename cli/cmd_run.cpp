@@ -1,0 +1,220 @@
+// certify run: plan, then run every job under the supervisor with a journal
+// so that a crash, a kill or a reboot resumes where it stopped.
+#include <unistd.h>
+
+#include <algorithm>
+#include <ctime>
+#include <iostream>
+#include <thread>
+
+#include "cli/commands.hpp"
+#include "cli/run_setup.hpp"
+#include "core/files.hpp"
+#include "runner/progress.hpp"
+#include "runner/run.hpp"
+
+extern char** environ;
+
+namespace certify::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RunArgs {
+  PlanArgs plan;
+  int jobs = 0;
+  bool resume = false, fresh = false, force_changed = false, json = false, quiet = false;
+  std::string results = "results";
+  std::string run_id;
+  double grace_s = 5;
+};
+
+std::string new_run_id() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
+// The newest run folder whose journal says it has not finished.
+std::optional<fs::path> unfinished_run(const fs::path& root) {
+  std::error_code ec;
+  std::vector<fs::path> dirs;
+  for (const auto& e : fs::directory_iterator(root, ec))
+    if (fs::exists(e.path() / "journal.db")) dirs.push_back(e.path());
+  std::sort(dirs.rbegin(), dirs.rend());
+  for (const auto& d : dirs) {
+    auto j = runner::Journal::open(d / "journal.db");
+    if (!j) throw CommandError(j.message());
+    if (j->meta("finished").value_or("0") != "1") return d;
+  }
+  return std::nullopt;
+}
+
+std::string boot_id() {
+  auto t = read_file("/proc/sys/kernel/random/boot_id", 4096);
+  if (!t) return "";
+  std::string s = *t;
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+nlohmann::json plan_args_json(const PlanArgs& a, const fs::path& inventory) {
+  return {{"inventory", inventory.string()}, {"sysroot", a.sysroot}, {"suites", a.suites}, {"only", a.only},
+          {"skip", a.skip}, {"destructive", a.destructive}};
+}
+
+PlanArgs plan_args_from(const nlohmann::json& j) {
+  PlanArgs a;
+  a.inventory = j.value("inventory", "");
+  a.sysroot = j.value("sysroot", "/");
+  a.suites = j.value("suites", "");
+  a.only = j.value("only", std::vector<std::string>{});
+  a.skip = j.value("skip", std::vector<std::string>{});
+  a.destructive = j.value("destructive", false);
+  return a;
+}
+
+void write_json(const fs::path& p, const nlohmann::json& j) {
+  if (auto st = write_file_atomic(p, j.dump(2) + "\n"); !st) throw CommandError(st.message());
+}
+
+void run(RunArgs& a, int& exit_code) {
+  if (a.resume && a.fresh) throw CommandError("--resume and --fresh exclude each other");
+  fs::path root = a.results;
+  std::error_code ec;
+  fs::create_directories(root, ec);
+  if (ec) throw CommandError("cannot create " + root.string() + ": " + ec.message());
+  fs::path dir;
+  bool resuming = false;
+  if (!a.run_id.empty()) {
+    if (a.run_id.find('/') != std::string::npos || a.run_id == "." || a.run_id == "..")
+      throw CommandError("--run-id must be a plain name");
+    dir = root / a.run_id;
+    resuming = fs::exists(dir / "journal.db");
+    if (resuming && a.fresh) throw CommandError(dir.string() + " already holds a run; choose another --run-id");
+    if (!resuming && a.resume) throw CommandError("no run " + a.run_id + " in " + root.string() + " to resume");
+  } else if (!a.fresh) {
+    auto u = unfinished_run(root);
+    if (u) {
+      dir = *u;
+      resuming = true;
+    } else if (a.resume) {
+      std::cerr << "certify: no unfinished run in " << root.string() << "; nothing to resume\n";
+      exit_code = k_exit_ok;
+      return;
+    }
+  }
+  if (dir.empty()) {
+    std::string id = new_run_id();
+    dir = root / id;
+    for (int n = 2; fs::exists(dir); ++n) dir = root / (id + "-" + std::to_string(n));
+  }
+  std::string run_id = dir.filename().string();
+  fs::create_directories(dir / "logs");
+
+  RunSetup setup;
+  std::optional<runner::Journal> journal;
+  if (resuming) {
+    auto j = runner::Journal::open(dir / "journal.db");
+    if (!j) throw CommandError(j.message());
+    journal.emplace(std::move(*j));
+    auto pa_text = journal->meta("plan_args");
+    auto pa = pa_text ? nlohmann::json::parse(*pa_text, nullptr, false) : nlohmann::json();
+    if (!pa.is_object()) throw CommandError(journal->file().string() + ": no plan arguments recorded; cannot resume");
+    auto args = plan_args_from(pa);
+    args.inventory = (dir / "inventory.json").string();
+    setup = make_run_setup(args);
+    a.plan = args;
+    auto changed = runner::changed_definitions(setup.plan, *journal);
+    if (!changed.empty()) {
+      std::string msg = "test definitions changed since run " + run_id + " started:";
+      for (const auto& c : changed) msg += "\n  " + c;
+      if (!a.force_changed) throw CommandError(msg + "\nrerun with --force-changed to rerun those jobs, or start --fresh");
+      std::cerr << "certify: " << msg << "\n(rerunning them: --force-changed)\n";
+      for (const auto& jb : setup.plan.jobs)
+        if (auto st = journal->replace_definition(jb.id, jb.test.definition_hash()); !st) throw CommandError(st.message());
+    }
+    std::cerr << "certify: resuming run " << run_id << " in " << dir.string() << "\n";
+  } else {
+    setup = make_run_setup(a.plan);
+    write_json(dir / "inventory.json", setup.inventory);
+    write_json(dir / "plan.json", runner::to_json(setup.plan));
+    auto j = runner::Journal::create(dir / "journal.db");
+    if (!j) throw CommandError(j.message());
+    journal.emplace(std::move(*j));
+    auto suites = a.plan.suites.empty() ? (data_dir() / "testsuites").string() : fs::absolute(a.plan.suites).string();
+    PlanArgs stored = a.plan;
+    stored.suites = suites;
+    stored.sysroot = fs::absolute(a.plan.sysroot).string();
+    for (auto [k, v] : {std::pair<std::string, std::string>{"run_id", run_id},
+                        {"plan_args", plan_args_json(stored, dir / "inventory.json").dump()},
+                        {"created", runner::iso_time(std::chrono::system_clock::now())},
+                        {"finished", "0"}})
+      if (auto st = journal->set_meta(k, v); !st) throw CommandError(st.message());
+    std::cerr << "certify: run " << run_id << ": " << setup.plan.jobs.size() << " jobs, results in " << dir.string() << "\n";
+  }
+  if (auto st = journal->add_jobs(runner::journal_records(setup.plan)); !st) throw CommandError(st.message());
+
+  runner::RunOptions o;
+  o.jobs = a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  o.run_dir = fs::absolute(dir);
+  o.self_exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) throw CommandError("cannot find the certify binary (/proc/self/exe): " + ec.message());
+  o.sysroot = fs::absolute(a.plan.sysroot);
+  o.destructive = a.plan.destructive;
+  o.grace = std::chrono::milliseconds(static_cast<long>(a.grace_s * 1000));
+  o.boot_id = boot_id();
+  for (char** e = environ; *e; ++e)
+    if (std::string_view(*e).rfind("CERTIFY_", 0) != 0) o.base_env.emplace_back(*e);
+
+  runner::ProgressMode mode = a.quiet  ? runner::ProgressMode::quiet
+                              : a.json ? runner::ProgressMode::json
+                              : ::isatty(2) ? runner::ProgressMode::bar
+                                            : runner::ProgressMode::lines;
+  runner::Progress progress(a.json ? std::cout : std::cerr, mode);
+  runner::PosixProcessRunner procs;
+  runner::RealClock clock;
+  auto sum = runner::execute(setup.plan, *journal, procs, clock, o, [&](const runner::RunEvent& e) { progress(e); });
+  progress.close();
+  if (!sum) throw CommandError(sum.message());
+  write_json(dir / "results.json", runner::results_json(setup.plan, *journal, setup.inventory, run_id));
+  if (!sum->was_interrupted)
+    if (auto st = journal->set_meta("finished", "1"); !st) throw CommandError(st.message());
+  std::cerr << "certify: " << sum->total << " jobs: " << sum->pass << " pass, " << sum->fail << " fail, " << sum->skip
+            << " skip, " << sum->error << " error, " << sum->timeout << " timeout, " << sum->interrupted
+            << " interrupted" << (sum->was_interrupted ? " (run interrupted; `certify run` resumes it)" : "")
+            << "\ncertify: results in " << dir.string() << "/results.json\n";
+  exit_code = sum->all_passed() ? k_exit_ok : k_exit_failed;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, int& exit_code) {
+  auto a = std::make_shared<RunArgs>();
+  auto* cmd = app.add_subcommand("run", "Run the certification tests (resumes an unfinished run)");
+  cmd->footer(
+      "Exit status:\n"
+      "  0  every job passed (skips allowed)\n"
+      "  1  some job failed, errored, timed out or was interrupted\n"
+      "  2  usage or setup error (bad suite, unreadable inventory, corrupted journal)\n"
+      "Without --fresh, an unfinished run in the results directory is resumed: finished jobs keep\n"
+      "their results, interrupted ones run again. Ctrl-C stops cleanly.");
+  add_plan_options(cmd, a->plan);
+  cmd->add_option("--jobs,-j", a->jobs, "Jobs to run at once (default: number of CPUs)")->check(CLI::Range(1, 4096));
+  cmd->add_flag("--resume", a->resume, "Only resume an unfinished run (exit 0 when there is none)");
+  cmd->add_flag("--fresh", a->fresh, "Start a new run even if one is unfinished");
+  cmd->add_option("--results", a->results, "Directory holding the run folders")->capture_default_str();
+  cmd->add_option("--run-id", a->run_id, "Name of the run folder (default: UTC time)");
+  cmd->add_option("--grace", a->grace_s, "Seconds between SIGTERM and SIGKILL on a timeout")->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
+  cmd->add_flag("--force-changed", a->force_changed, "Resume even though test definitions changed (reruns them)");
+  cmd->add_flag("--json", a->json, "Progress as JSON event lines on standard output");
+  cmd->add_flag("--quiet,-q", a->quiet, "No progress output");
+  cmd->callback([a, &exit_code] { run(*a, exit_code); });
+}
+
+}  // namespace certify::cli

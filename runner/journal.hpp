@@ -1,0 +1,66 @@
+// Journal: results/<run>/journal.db (sqlite, WAL). Every state change of a
+// job is one transaction, so a kill -9 at any moment loses at most the jobs
+// that were running. An existing file that is not a sound certify journal is
+// an error, never overwritten.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace certify::runner {
+
+inline constexpr int k_journal_schema_version = 1;
+
+struct JobRecord {
+  std::string id, test, suite, cls, device, def_hash;
+  std::string state = "pending";  // pending | running | done | interrupted
+  std::string status, reason;     // when done (or interrupted)
+  std::string started, finished;  // ISO 8601
+  double duration_s = 0;
+  std::optional<int> exit_code, signal;
+  nlohmann::json metrics = nlohmann::json::object();
+  int attempts = 0;
+  std::string boot_id;  // of the boot the job last started in
+  int seq = 0;
+};
+
+class Journal {
+ public:
+  // Creates a new journal; fails if the file exists.
+  static Result<Journal> create(const std::filesystem::path& file);
+  // Opens an existing journal after an integrity check.
+  static Result<Journal> open(const std::filesystem::path& file);
+  Journal(Journal&& o) noexcept : db_(o.db_), file_(std::move(o.file_)) { o.db_ = nullptr; }
+  Journal& operator=(Journal&&) = delete;
+  ~Journal();
+
+  Status set_meta(const std::string& key, const std::string& value);
+  std::optional<std::string> meta(const std::string& key) const;
+
+  // Adds jobs not yet present (one transaction).
+  Status add_jobs(const std::vector<JobRecord>& jobs);
+  Status replace_definition(const std::string& id, const std::string& hash);
+  Status mark_running(const std::string& id, const std::string& started, const std::string& boot_id);
+  Status mark_done(const JobRecord& r);  // state done or interrupted, with the outcome
+  std::vector<JobRecord> jobs() const;   // in plan order
+  // "ok" or sqlite's complaint.
+  std::string integrity_check() const;
+  const std::filesystem::path& file() const { return file_; }
+
+ private:
+  Journal(sqlite3* db, std::filesystem::path file) : db_(db), file_(std::move(file)) {}
+  Status exec(const std::string& sql);
+  Status err(const std::string& what) const;
+  sqlite3* db_ = nullptr;
+  std::filesystem::path file_;
+};
+
+}  // namespace certify::runner

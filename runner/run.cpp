@@ -1,0 +1,364 @@
+// The run loop: start what the scheduler allows, watch deadlines, reap,
+// record every change in the journal.
+#include "runner/run.hpp"
+
+#include <signal.h>
+
+#include <map>
+#include <optional>
+
+#include "certify_config.h"
+#include "core/files.hpp"
+#include "runner/scheduler.hpp"
+
+namespace certify::runner {
+
+namespace {
+
+using namespace std::chrono;
+
+struct Running {
+  std::size_t index;
+  int pid;
+  steady_clock::time_point start, deadline;
+  std::optional<steady_clock::time_point> kill_at;  // SIGKILL when set and reached
+  system_clock::time_point wall_start;
+  bool timed_out = false, interrupted = false;
+};
+
+std::string upper(std::string s) {
+  for (auto& c : s) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : (c == '-' || c == '.' ? '_' : c);
+  return s;
+}
+
+// Last non-empty line of a log, bounded, as the reason when a test gave none.
+std::string last_line(const std::filesystem::path& p) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(p, ec);
+  if (ec || size == 0) return "";
+  auto text = read_file(p, std::size_t{1} << 30);
+  if (!text) return "";
+  std::string s = text->size() > 4096 ? text->substr(text->size() - 4096) : *text;
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  auto nl = s.rfind('\n');
+  s = nl == std::string::npos ? s : s.substr(nl + 1);
+  return s.size() > 300 ? s.substr(0, 300) : s;
+}
+
+Launch make_launch(const Job& j, const RunOptions& o, bool after_reboot) {
+  auto dir = o.run_dir / "logs" / j.id;
+  std::filesystem::create_directories(dir);
+  std::filesystem::remove(dir / "result.json");
+  Launch l;
+  if (j.test.is_builtin()) l.argv = {o.self_exe.string(), "builtin", j.test.target()};
+  else l.argv = {(j.suite_dir / j.test.target()).string()};
+  l.env = o.base_env;
+  l.env.push_back("CERTIFY_DEVICE=" + j.device_id);
+  l.env.push_back("CERTIFY_DEVICE_JSON=" + j.device.dump());
+  l.env.push_back("CERTIFY_WORKDIR=" + std::filesystem::absolute(dir).string());
+  l.env.push_back("CERTIFY_SYSROOT=" + o.sysroot.string());
+  l.env.push_back(std::string("CERTIFY_DESTRUCTIVE=") + (o.destructive ? "1" : "0"));
+  l.env.push_back("CERTIFY_JOB=" + j.id);
+  l.env.push_back("CERTIFY_TIMEOUT=" + std::to_string(j.test.timeout_s));
+  if (after_reboot) l.env.push_back("CERTIFY_AFTER_REBOOT=1");
+  for (const auto& [k, v] : j.test.params) l.env.push_back("CERTIFY_PARAM_" + upper(k) + "=" + v);
+  l.cwd = dir;
+  l.stdout_path = dir / "stdout.log";
+  l.stderr_path = dir / "stderr.log";
+  return l;
+}
+
+}  // namespace
+
+std::string status_for_exit(int exit_code, int signal) {
+  if (signal) return "error";
+  switch (exit_code) {
+    case 0: return "pass";
+    case 1: return "fail";
+    case 77: return "skip";
+    default: return "error";
+  }
+}
+
+std::vector<JobRecord> journal_records(const Plan& plan) {
+  std::vector<JobRecord> out;
+  int seq = 0;
+  for (const auto& j : plan.jobs) {
+    JobRecord r;
+    r.id = j.id;
+    r.seq = seq++;
+    r.test = j.test_id;
+    r.suite = j.suite_id;
+    r.cls = j.cls;
+    r.device = j.device_id;
+    r.def_hash = j.test.definition_hash();
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<std::string> changed_definitions(const Plan& plan, const Journal& journal) {
+  std::map<std::string, std::string> have;
+  for (const auto& r : journal.jobs()) have[r.id] = r.def_hash;
+  std::vector<std::string> out;
+  for (const auto& j : plan.jobs) {
+    auto it = have.find(j.id);
+    auto now = j.test.definition_hash();
+    if (it != have.end() && it->second != now)
+      out.push_back(j.id + ": was " + it->second.substr(0, 12) + ", now " + now.substr(0, 12));
+  }
+  return out;
+}
+
+Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& procs, const Clock& clock,
+                           const RunOptions& o, const EventSink& events) {
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < plan.jobs.size(); ++i) index[plan.jobs[i].id] = i;
+  std::vector<SchedJob> sj;
+  for (const auto& j : plan.jobs) {
+    SchedJob s;
+    s.locks = j.locks;
+    for (const auto& a : j.after)
+      if (auto it = index.find(a); it != index.end()) s.after.push_back(it->second);
+    sj.push_back(std::move(s));
+  }
+  Scheduler sched(std::move(sj), o.jobs);
+  std::map<std::string, JobRecord> records;
+  for (auto& r : journal.jobs()) records[r.id] = r;
+  std::vector<bool> after_reboot(plan.jobs.size(), false);
+  std::size_t done = 0;
+  for (std::size_t i = 0; i < plan.jobs.size(); ++i) {
+    auto it = records.find(plan.jobs[i].id);
+    if (it == records.end()) return make_error("job " + plan.jobs[i].id + " is missing from the journal");
+    if (it->second.state == "done") {
+      sched.skip(i);
+      ++done;
+    } else if (it->second.state == "running" && plan.jobs[i].test.expects_reboot && !o.boot_id.empty() &&
+               !it->second.boot_id.empty() && it->second.boot_id != o.boot_id) {
+      after_reboot[i] = true;  // the machine rebooted under it: run its post-reboot check
+    }
+  }
+  RunSummary sum;
+  sum.total = plan.jobs.size();
+  std::map<int, Running> running;
+  const auto t0 = clock.now();
+  double busy_s = 0;  // sum of finished durations, for the ETA
+  std::size_t finished_here = 0;
+
+  auto tick = [&](RunEvent::Kind kind, const std::string& id, const std::string& status, const std::string& reason,
+                  double dur) {
+    if (!events) return;
+    RunEvent e;
+    e.kind = kind;
+    e.job_id = id;
+    e.status = status;
+    e.reason = reason;
+    e.duration_s = dur;
+    e.done = done;
+    e.total = plan.jobs.size();
+    e.running = running.size();
+    for (const auto& [pid, r] : running) e.running_ids.push_back(plan.jobs[r.index].id);
+    e.elapsed_s = duration<double>(clock.now() - t0).count();
+    if (finished_here > 0) {
+      double per = busy_s / static_cast<double>(finished_here);
+      auto left = static_cast<double>(plan.jobs.size() - done);
+      e.eta_s = per * left / std::max(1, o.jobs);
+    }
+    events(e);
+  };
+
+  auto finish = [&](Running& r, const JobRecord& base) -> Status {
+    const auto& j = plan.jobs[r.index];
+    JobRecord rec = base;
+    rec.finished = iso_time(clock.wall());
+    rec.started = iso_time(r.wall_start);
+    rec.duration_s = duration<double>(clock.now() - r.start).count();
+    auto dir = o.run_dir / "logs" / j.id;
+    auto rj = read_file(dir / "result.json", 16 << 20);
+    nlohmann::json result = rj ? nlohmann::json::parse(*rj, nullptr, false) : nlohmann::json();
+    if (result.is_object() && result.contains("metrics") && result["metrics"].is_object())
+      rec.metrics = result["metrics"];
+    std::string reported = result.is_object() && result.contains("reason") && result["reason"].is_string()
+                               ? result["reason"].get<std::string>()
+                               : "";
+    if (r.interrupted) {
+      rec.state = "interrupted";
+      rec.status = "interrupted";
+      rec.reason = "the run was interrupted";
+    } else if (r.timed_out) {
+      rec.state = "done";
+      rec.status = "timeout";
+      rec.reason = "exceeded its timeout of " + std::to_string(j.test.timeout_s) + " s; process group killed";
+    } else {
+      rec.state = "done";
+      rec.status = status_for_exit(rec.exit_code.value_or(-1), rec.signal.value_or(0));
+      if (!reported.empty()) rec.reason = reported;
+      else if (rec.signal) rec.reason = "killed by signal " + std::to_string(*rec.signal);
+      else if (rec.status == "error" && rec.exit_code == 127) rec.reason = "could not execute the test program";
+      else if (rec.status == "error" && rec.exit_code != 2) rec.reason = "unexpected exit code " + std::to_string(*rec.exit_code);
+      else if (rec.status != "pass") {
+        rec.reason = last_line(dir / "stderr.log");
+        if (rec.reason.empty()) rec.reason = "(the test gave no reason)";
+      }
+    }
+    if (auto st = journal.mark_done(rec); !st) return st;
+    records[j.id] = rec;
+    if (rec.state == "done") {
+      ++done;
+      ++finished_here;
+      busy_s += rec.duration_s;
+    }
+    sched.finish(r.index);
+    tick(RunEvent::Kind::finish, j.id, rec.status, rec.reason, rec.duration_s);
+    return ok_status();
+  };
+
+  bool stopping = false;
+  auto last_tick = clock.now();
+  while (true) {
+    if (procs.interrupted() && !stopping) {
+      stopping = true;
+      sum.was_interrupted = true;
+      for (auto& [pid, r] : running) {
+        r.interrupted = true;
+        procs.signal_group(pid, SIGTERM);
+        r.kill_at = clock.now() + o.grace;
+      }
+    }
+    // Start what may start.
+    while (!stopping) {
+      auto next = sched.next();
+      if (!next) break;
+      const auto& j = plan.jobs[*next];
+      auto launch = make_launch(j, o, after_reboot[*next]);
+      auto started_wall = clock.wall();
+      if (auto st = journal.mark_running(j.id, iso_time(started_wall), o.boot_id); !st) return st.error();
+      auto pid = procs.start(launch);
+      if (!pid) {
+        JobRecord rec = records[j.id];
+        rec.state = "done";
+        rec.status = "error";
+        rec.reason = "cannot start: " + pid.message();
+        rec.started = rec.finished = iso_time(started_wall);
+        if (auto st = journal.mark_done(rec); !st) return st.error();
+        records[j.id] = rec;
+        ++done;
+        sched.finish(*next);
+        tick(RunEvent::Kind::finish, j.id, rec.status, rec.reason, 0);
+        continue;
+      }
+      Running r{*next, *pid, clock.now(), clock.now() + seconds(j.test.timeout_s), std::nullopt, started_wall};
+      running.emplace(*pid, r);
+      tick(RunEvent::Kind::start, j.id, "running", "", 0);
+    }
+    if (running.empty()) {
+      if (stopping || sched.done()) break;
+      auto stuck = sched.stuck();
+      if (!stuck.empty()) {
+        // An ordering cycle: record it rather than wait forever.
+        for (auto i : stuck) {
+          JobRecord rec = records[plan.jobs[i].id];
+          rec.state = "done";
+          rec.status = "error";
+          rec.reason = "never ready: its after= ordering forms a cycle";
+          if (auto st = journal.mark_done(rec); !st) return st.error();
+          records[rec.id] = rec;
+          sched.skip(i);
+          ++done;
+        }
+        continue;
+      }
+    }
+    // Wait until a child ends or the nearest deadline.
+    auto now = clock.now();
+    auto wake = now + milliseconds(500);
+    for (const auto& [pid, r] : running) wake = std::min(wake, r.kill_at ? *r.kill_at : r.deadline);
+    auto ms = std::max<milliseconds::rep>(0, duration_cast<milliseconds>(wake - now).count() + 1);
+    for (const auto& e : procs.wait(milliseconds(ms))) {
+      auto it = running.find(e.pid);
+      if (it == running.end()) continue;  // a grandchild reparented to us, or a stray
+      // The test ended: nothing of its group may outlive it.
+      procs.signal_group(e.pid, SIGKILL);
+      JobRecord base = records[plan.jobs[it->second.index].id];
+      base.exit_code = e.signal ? std::nullopt : std::optional<int>(e.exit_code);
+      base.signal = e.signal ? std::optional<int>(e.signal) : std::nullopt;
+      if (auto st = finish(it->second, base); !st) return st.error();
+      running.erase(it);
+    }
+    now = clock.now();
+    for (auto& [pid, r] : running) {
+      if (r.kill_at && now >= *r.kill_at) {
+        procs.signal_group(pid, SIGKILL);
+        r.kill_at = now + seconds(3600);  // once; the reap follows
+      } else if (!r.kill_at && now >= r.deadline) {
+        r.timed_out = true;
+        procs.signal_group(pid, SIGTERM);
+        r.kill_at = now + o.grace;
+      }
+    }
+    if (now - last_tick >= milliseconds(500)) {
+      last_tick = now;
+      tick(RunEvent::Kind::tick, "", "", "", 0);
+    }
+  }
+  for (const auto& [id, r] : records) {
+    if (r.state != "done" && r.state != "interrupted") continue;
+    if (r.state == "interrupted") ++sum.interrupted;
+    else if (r.status == "pass") ++sum.pass;
+    else if (r.status == "fail") ++sum.fail;
+    else if (r.status == "skip") ++sum.skip;
+    else if (r.status == "timeout") ++sum.timeout;
+    else ++sum.error;
+  }
+  if (stopping) {
+    for (const auto& [id, r] : records)
+      if (r.state == "pending" || r.state == "running") ++sum.interrupted;
+  }
+  return sum;
+}
+
+nlohmann::json results_json(const Plan& plan, const Journal& journal, const nlohmann::json& inventory,
+                            const std::string& run_id) {
+  std::map<std::string, const Job*> by_id;
+  for (const auto& j : plan.jobs) by_id[j.id] = &j;
+  nlohmann::json jobs = nlohmann::json::array();
+  std::string first, last;
+  for (const auto& r : journal.jobs()) {
+    nlohmann::json j = {{"id", r.id}, {"test", r.test}, {"suite", r.suite}, {"class", r.cls}, {"device", r.device}};
+    if (auto it = by_id.find(r.id); it != by_id.end()) {
+      j["blocker"] = it->second->test.blocker;
+      j["description"] = it->second->test.description;
+    }
+    if (r.state == "done" || r.state == "interrupted") {
+      j["status"] = r.status;
+      j["reason"] = r.reason;
+    } else {
+      j["status"] = "interrupted";
+      j["reason"] = r.state == "running" ? "the runner stopped while it ran" : "not started";
+    }
+    j["started"] = r.started.empty() ? nullptr : nlohmann::json(r.started);
+    j["finished"] = r.finished.empty() ? nullptr : nlohmann::json(r.finished);
+    j["duration_s"] = r.duration_s;
+    j["exit_code"] = r.exit_code ? nlohmann::json(*r.exit_code) : nlohmann::json(nullptr);
+    j["signal"] = r.signal ? nlohmann::json(*r.signal) : nlohmann::json(nullptr);
+    j["attempts"] = r.attempts;
+    j["metrics"] = r.metrics;
+    auto logs = "logs/" + r.id;
+    j["logs"] = {{"stdout", logs + "/stdout.log"}, {"stderr", logs + "/stderr.log"}, {"result", logs + "/result.json"}};
+    if (!r.started.empty() && (first.empty() || r.started < first)) first = r.started;
+    if (!r.finished.empty() && r.finished > last) last = r.finished;
+    jobs.push_back(std::move(j));
+  }
+  nlohmann::json host = {{"system", inventory.value("system", nlohmann::json::object())},
+                         {"os", inventory.value("os", nlohmann::json::object())},
+                         {"cpu", inventory.value("cpu", nlohmann::json::object())}};
+  return {{"schema_version", k_results_schema_version},
+          {"run_id", run_id},
+          {"tool_version", CERTIFY_VERSION},
+          {"started", first.empty() ? nlohmann::json(nullptr) : nlohmann::json(first)},
+          {"finished", last.empty() ? nlohmann::json(nullptr) : nlohmann::json(last)},
+          {"host", host},
+          {"jobs", jobs}};
+}
+
+}  // namespace certify::runner

@@ -1,0 +1,73 @@
+// Scheduler: lock table, ordering and worker count.
+#include "runner/scheduler.hpp"
+
+#include <algorithm>
+
+namespace certify::runner {
+
+namespace {
+bool needs_system(const SchedJob& j) { return std::find(j.locks.begin(), j.locks.end(), "system") != j.locks.end(); }
+}  // namespace
+
+Scheduler::Scheduler(std::vector<SchedJob> jobs, int workers)
+    : jobs_(std::move(jobs)), state_(jobs_.size(), State::pending), workers_(std::max(1, workers)) {}
+
+void Scheduler::skip(std::size_t i) { state_.at(i) = State::finished; }
+
+bool Scheduler::ready(std::size_t i) const {
+  for (auto a : jobs_[i].after)
+    if (a < state_.size() && state_[a] != State::finished) return false;
+  return true;
+}
+
+bool Scheduler::locks_free(std::size_t i) const {
+  if (system_held_) return false;
+  if (needs_system(jobs_[i])) return running_ == 0;
+  for (const auto& l : jobs_[i].locks)
+    if (auto it = held_.find(l); it != held_.end() && it->second > 0) return false;
+  return true;
+}
+
+std::optional<std::size_t> Scheduler::next() {
+  if (system_held_ || running_ >= static_cast<std::size_t>(workers_)) return std::nullopt;
+  for (std::size_t i = 0; i < jobs_.size(); ++i) {
+    if (state_[i] != State::pending || !ready(i)) continue;
+    if (!locks_free(i)) {
+      if (needs_system(jobs_[i])) return std::nullopt;  // drain for it
+      continue;
+    }
+    state_[i] = State::running;
+    ++running_;
+    if (needs_system(jobs_[i])) system_held_ = true;
+    for (const auto& l : jobs_[i].locks)
+      if (l != "system") ++held_[l];
+    return i;
+  }
+  return std::nullopt;
+}
+
+void Scheduler::finish(std::size_t i) {
+  if (state_.at(i) != State::running) return;
+  state_[i] = State::finished;
+  --running_;
+  if (needs_system(jobs_[i])) system_held_ = false;
+  for (const auto& l : jobs_[i].locks)
+    if (l != "system") --held_[l];
+}
+
+std::size_t Scheduler::pending() const {
+  return static_cast<std::size_t>(std::count(state_.begin(), state_.end(), State::pending));
+}
+
+std::vector<std::size_t> Scheduler::stuck() const {
+  std::vector<std::size_t> out;
+  if (running_ != 0) return out;
+  for (std::size_t i = 0; i < jobs_.size(); ++i)
+    if (state_[i] == State::pending && !ready(i)) out.push_back(i);
+  // Only stuck when no pending job is ready at all.
+  for (std::size_t i = 0; i < jobs_.size(); ++i)
+    if (state_[i] == State::pending && ready(i)) return {};
+  return out;
+}
+
+}  // namespace certify::runner
