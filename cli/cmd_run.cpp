@@ -135,26 +135,42 @@ void run(RunArgs& a, int& exit_code) {
       for (const auto& c : changed) msg += "\n  " + c;
       if (!a.force_changed) throw CommandError(msg + "\nrerun with --force-changed to rerun those jobs, or start --fresh");
       std::cerr << "certify: " << msg << "\n(rerunning them: --force-changed)\n";
-      for (const auto& jb : setup.plan.jobs)
-        if (auto st = journal->replace_definition(jb.id, jb.test.definition_hash()); !st) throw CommandError(st.message());
+      for (const auto& c : changed) {
+        auto id = c.substr(0, c.find(": was "));
+        for (const auto& jb : setup.plan.jobs)
+          if (jb.id == id)
+            if (auto st = journal->replace_definition(jb.id, jb.test.definition_hash()); !st) throw CommandError(st.message());
+      }
     }
     std::cerr << "certify: resuming run " << run_id << " in " << dir.string() << "\n";
   } else {
     setup = make_run_setup(a.plan);
     write_json(dir / "inventory.json", setup.inventory);
     write_json(dir / "plan.json", runner::to_json(setup.plan));
-    auto j = runner::Journal::create(dir / "journal.db");
+    // The journal is filled under a temporary name and renamed into place,
+    // so a kill during creation never leaves a half-made journal.db that a
+    // resume would have to refuse. A leftover .new file is ours and incomplete.
+    fs::path tmp = dir / "journal.db.new";
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(tmp.string() + suffix, ec);
+    {
+      auto j = runner::Journal::create(tmp);
+      if (!j) throw CommandError(j.message());
+      auto suites = a.plan.suites.empty() ? (data_dir() / "testsuites").string() : fs::absolute(a.plan.suites).string();
+      PlanArgs stored = a.plan;
+      stored.suites = suites;
+      stored.sysroot = fs::absolute(a.plan.sysroot).string();
+      for (auto [k, v] : {std::pair<std::string, std::string>{"run_id", run_id},
+                          {"plan_args", plan_args_json(stored, dir / "inventory.json").dump()},
+                          {"created", runner::iso_time(std::chrono::system_clock::now())},
+                          {"finished", "0"}})
+        if (auto st = j->set_meta(k, v); !st) throw CommandError(st.message());
+      if (auto st = j->add_jobs(runner::journal_records(setup.plan)); !st) throw CommandError(st.message());
+    }
+    fs::rename(tmp, dir / "journal.db", ec);
+    if (ec) throw CommandError("cannot rename " + tmp.string() + ": " + ec.message());
+    auto j = runner::Journal::open(dir / "journal.db");
     if (!j) throw CommandError(j.message());
     journal.emplace(std::move(*j));
-    auto suites = a.plan.suites.empty() ? (data_dir() / "testsuites").string() : fs::absolute(a.plan.suites).string();
-    PlanArgs stored = a.plan;
-    stored.suites = suites;
-    stored.sysroot = fs::absolute(a.plan.sysroot).string();
-    for (auto [k, v] : {std::pair<std::string, std::string>{"run_id", run_id},
-                        {"plan_args", plan_args_json(stored, dir / "inventory.json").dump()},
-                        {"created", runner::iso_time(std::chrono::system_clock::now())},
-                        {"finished", "0"}})
-      if (auto st = journal->set_meta(k, v); !st) throw CommandError(st.message());
     std::cerr << "certify: run " << run_id << ": " << setup.plan.jobs.size() << " jobs, results in " << dir.string() << "\n";
   }
   if (auto st = journal->add_jobs(runner::journal_records(setup.plan)); !st) throw CommandError(st.message());

@@ -1,0 +1,172 @@
+// The run loop with a fake process runner and a fake clock: timeouts,
+// SIGTERM -> grace -> SIGKILL, parallelism and interruption, without
+// sleeping or spawning anything.
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <map>
+
+#include "runner/run.hpp"
+#include "testutil.hpp"
+
+using namespace certify;
+using namespace certify::runner;
+using namespace std::chrono;
+
+namespace {
+
+class FakeClock : public Clock {
+ public:
+  steady_clock::time_point now() const override { return t; }
+  system_clock::time_point wall() const override { return system_clock::time_point(duration_cast<system_clock::duration>(t.time_since_epoch())); }
+  steady_clock::time_point t{};
+};
+
+// Each program "runs" for the duration named in its CERTIFY_PARAM_MS and
+// exits with CERTIFY_PARAM_EXIT; CERTIFY_PARAM_TERM=ignore ignores SIGTERM.
+class FakeProcs : public ProcessRunner {
+ public:
+  explicit FakeProcs(FakeClock& c) : clock(c) {}
+  struct Proc {
+    steady_clock::time_point end;
+    int exit_code = 0, signal = 0;
+    bool ignore_term = false;
+    std::string job;
+  };
+  Result<int> start(const Launch& l) override {
+    Proc p;
+    int ms = 0;
+    for (const auto& e : l.env) {
+      if (e.rfind("CERTIFY_PARAM_MS=", 0) == 0) ms = std::stoi(e.substr(17));
+      if (e.rfind("CERTIFY_PARAM_EXIT=", 0) == 0) p.exit_code = std::stoi(e.substr(19));
+      if (e == "CERTIFY_PARAM_TERM=ignore") p.ignore_term = true;
+      if (e.rfind("CERTIFY_JOB=", 0) == 0) p.job = e.substr(12);
+    }
+    p.end = clock.now() + milliseconds(ms);
+    int pid = next_pid++;
+    procs[pid] = p;
+    starts.emplace_back(p.job, clock.now());
+    max_running = std::max<std::size_t>(max_running, procs.size());
+    return pid;
+  }
+  std::vector<Exit> wait(milliseconds max) override {
+    auto limit = clock.now() + max;
+    auto first = procs.end();
+    for (auto it = procs.begin(); it != procs.end(); ++it)
+      if (first == procs.end() || it->second.end < first->second.end) first = it;
+    if (first == procs.end() || first->second.end > limit) {
+      clock.t = limit;
+      if (interrupt_at && clock.t >= *interrupt_at) stop = true;
+      return {};
+    }
+    clock.t = std::max(clock.t, first->second.end);
+    Exit e{first->first, first->second.signal ? -1 : first->second.exit_code, first->second.signal};
+    procs.erase(first);
+    return {e};
+  }
+  void signal_group(int pid, int sig) override {
+    signals.emplace_back(pid, sig);
+    auto it = procs.find(pid);
+    if (it == procs.end()) return;
+    if (sig == SIGTERM && it->second.ignore_term) return;
+    it->second.end = clock.now();
+    it->second.signal = sig;
+  }
+  bool interrupted() const override { return stop; }
+
+  FakeClock& clock;
+  std::map<int, Proc> procs;
+  int next_pid = 100;
+  std::vector<std::pair<std::string, steady_clock::time_point>> starts;
+  std::vector<std::pair<int, int>> signals;
+  std::size_t max_running = 0;
+  std::optional<steady_clock::time_point> interrupt_at;
+  bool stop = false;
+};
+
+Job job(const std::string& id, int ms, int timeout_s, std::map<std::string, std::string> extra = {}) {
+  Job j;
+  j.id = j.test_id = id;
+  j.suite_id = "fake";
+  j.cls = "system";
+  j.device_id = "system";
+  j.test.id = id;
+  j.test.run = "exec:fake.sh";
+  j.test.timeout_s = timeout_s;
+  j.test.description = "fake";
+  j.test.params = std::move(extra);
+  j.test.params["ms"] = std::to_string(ms);
+  return j;
+}
+
+}  // namespace
+
+TEST_CASE("run loop (fakes): workers, timeout with SIGTERM then SIGKILL, statuses") {
+  certify::test::TempDir d;
+  Plan plan;
+  for (int i = 0; i < 6; ++i) plan.jobs.push_back(job("ok." + std::to_string(i), 1000, 60));
+  plan.jobs.push_back(job("slow", 100000, 2));
+  plan.jobs.push_back(job("stubborn", 100000, 2, {{"term", "ignore"}}));
+  plan.jobs.push_back(job("skip", 10, 60, {{"exit", "77"}}));
+  auto j = Journal::create(d / "journal.db");
+  REQUIRE(j.ok());
+  REQUIRE(j->add_jobs(journal_records(plan)).ok());
+  FakeClock clock;
+  FakeProcs procs(clock);
+  RunOptions o;
+  o.jobs = 3;
+  o.run_dir = d.path();
+  o.grace = milliseconds(1500);
+  std::vector<std::string> finished;
+  auto sum = execute(plan, *j, procs, clock, o, [&](const RunEvent& e) {
+    if (e.kind == RunEvent::Kind::finish) finished.push_back(e.job_id + "=" + e.status);
+  });
+  REQUIRE(sum.ok());
+  CHECK(procs.max_running == 3);
+  CHECK(sum->pass == 6);
+  CHECK(sum->timeout == 2);
+  CHECK(sum->skip == 1);
+  CHECK_FALSE(sum->all_passed());
+  std::map<std::string, JobRecord> rec;
+  for (auto& r : j->jobs()) rec[r.id] = r;
+  CHECK(rec["slow"].status == "timeout");
+  CHECK(rec["slow"].duration_s == doctest::Approx(2.0).epsilon(0.01));
+  // The stubborn job got SIGTERM at 2 s and SIGKILL after the 1.5 s grace.
+  CHECK(rec["stubborn"].status == "timeout");
+  CHECK(rec["stubborn"].duration_s == doctest::Approx(3.5).epsilon(0.01));
+  int terms = 0, kills = 0;
+  for (auto [pid, sig] : procs.signals) {
+    terms += sig == SIGTERM;
+    kills += sig == SIGKILL;
+  }
+  CHECK(terms == 2);
+  CHECK(kills >= 2);  // the stubborn group, and every group once its leader ended
+  CHECK(rec["skip"].status == "skip");
+  CHECK(rec["skip"].reason == "(the test gave no reason)");
+  CHECK(finished.size() == 9);
+}
+
+TEST_CASE("run loop (fakes): an interrupt stops cleanly and marks running jobs interrupted") {
+  certify::test::TempDir d;
+  Plan plan;
+  for (int i = 0; i < 4; ++i) plan.jobs.push_back(job("long." + std::to_string(i), 10000, 60));
+  auto j = Journal::create(d / "journal.db");
+  REQUIRE(j.ok());
+  REQUIRE(j->add_jobs(journal_records(plan)).ok());
+  FakeClock clock;
+  FakeProcs procs(clock);
+  procs.interrupt_at = clock.t + milliseconds(3000);
+  RunOptions o;
+  o.jobs = 2;
+  o.run_dir = d.path();
+  auto sum = execute(plan, *j, procs, clock, o, nullptr);
+  REQUIRE(sum.ok());
+  CHECK(sum->was_interrupted);
+  CHECK(sum->interrupted == 4);
+  std::map<std::string, std::string> state;
+  for (auto& r : j->jobs()) state[r.id] = r.state;
+  CHECK(state["long.0"] == "interrupted");
+  CHECK(state["long.1"] == "interrupted");
+  CHECK(state["long.2"] == "pending");
+  CHECK(procs.starts.size() == 2);
+}
