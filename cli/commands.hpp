@@ -26,6 +26,8 @@ using Registrar = void (*)(CLI::App& app, int& exit_code);
 void add_probe_command(CLI::App& app, int& exit_code);
 void add_builtin_command(CLI::App& app, int& exit_code);
 void add_submit_command(CLI::App& app, int& exit_code);
+// bundle, keygen, sign, verify (issue 8)
+void add_bundle_commands(CLI::App& app, int& exit_code);
 void add_plan_command(CLI::App& app, int& exit_code);
 void add_run_command(CLI::App& app, int& exit_code);
 void add_report_command(CLI::App& app, int& exit_code);

@@ -15,7 +15,9 @@
 #include <thread>
 
 #include "core/files.hpp"
+#include "submit/bundle.hpp"
 #include "submit/upload.hpp"
+#include "submit/verify.hpp"
 #include "testutil.hpp"
 
 using namespace certify;
@@ -550,4 +552,64 @@ TEST_CASE("certify submit: end to end against the test server") {
   CHECK(bad_url.exit_code == 2);
   CHECK(bad_url.err.find("https://") != std::string::npos);
   CHECK(db.by_hash.size() == 1);
+}
+
+TEST_CASE("certify submit: a real signed bundle arrives intact and verifies on the server side") {
+  test::TempDir dir;
+  auto run = dir / "results" / "r1";
+  std::filesystem::create_directories(run / "logs" / "cpu.info");
+  REQUIRE(write_file_atomic(run / "inventory.json", R"({"os":{"id":"debian","version_id":"12"}})").ok());
+  REQUIRE(write_file_atomic(run / "plan.json", R"({"jobs":["cpu.info"]})").ok());
+  REQUIRE(write_file_atomic(run / "results.json", R"({"run_id":"r1","finished":"2026-11-24T07:00:00Z","jobs":[]})").ok());
+  REQUIRE(write_file_atomic(run / "logs" / "cpu.info" / "stdout.log", some_bundle(200000, 'k')).ok());
+  auto key = generate_key(SignatureAlgorithm::ed25519);
+  REQUIRE(key.ok());
+  BundleOptions bo;
+  bo.results = run;
+  bo.output = dir / "r1.cbundle";
+  bo.sign_with = {*key};
+  auto made = write_bundle(bo);
+  REQUIRE_MESSAGE(made.ok(), made.message());
+  Keyring ring;
+  ring.add(*key, "lab");
+
+  // Stands in for certdb's ingest: verify the body with the library's API.
+  httplib::Server server;
+  std::mutex mu;
+  std::vector<std::string> verdicts;
+  server.Post(std::string(k_submissions_path), [&](const httplib::Request& req, httplib::Response& res) {
+    auto v = verify_bundle_bytes(req.body, ring);
+    std::lock_guard lock(mu);
+    if (!v) {
+      verdicts.push_back("rejected: " + v.message());
+      res.status = 422;
+      res.set_content(nlohmann::json{{"error", v.message()}}.dump(), "application/json");
+      return;
+    }
+    verdicts.push_back("ok " + v->contents.manifest["run_id"].get<std::string>() + " " + v->signer_fingerprint());
+    res.status = 201;
+    res.set_content(R"({"id":"sub-9","state":"pending","duplicate":false})", "application/json");
+  });
+  int port = server.bind_to_any_port("127.0.0.1");
+  std::thread th([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::sleep_for(1ms);
+  auto certify = test::build_path("cli/certify").string();
+  auto url = "http://127.0.0.1:" + std::to_string(port);
+
+  auto ok = test::run_command({certify, "submit", bo.output.string(), "--server", url});
+  CHECK_MESSAGE(ok.exit_code == 0, ok.err);
+  CHECK(ok.out.find("submitted as sub-9") != std::string::npos);
+
+  auto bytes = read_file(bo.output);
+  REQUIRE(bytes.ok());
+  (*bytes)[bytes->size() - 100] ^= 0x10;
+  REQUIRE(write_file_atomic(dir / "bad.cbundle", *bytes).ok());
+  auto bad = test::run_command({certify, "submit", (dir / "bad.cbundle").string(), "--server", url});
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.err.find("422") != std::string::npos);
+  server.stop();
+  th.join();
+  REQUIRE(verdicts.size() == 2);
+  CHECK(verdicts[0] == "ok r1 " + key->fingerprint());
+  CHECK(verdicts[1].rfind("rejected: ", 0) == 0);
 }
