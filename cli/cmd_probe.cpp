@@ -81,7 +81,9 @@ void run_probe(const ProbeArgs& a, int& exit_code) {
   if (a.anonymize) probe::anonymize(j, a.salt.empty() ? random_salt() : a.salt);
   std::string text;
   if (a.format == "json") {
-    text = j.dump(2) + "\n";
+    // Strings are made valid UTF-8 where they are read; replace stays as
+    // the last guard so output never throws.
+    text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   } else if (a.format == "xml") {
     text = probe::to_xml(j);
   } else {

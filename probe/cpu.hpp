@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/text.hpp"
 #include "core/result.hpp"
 
 namespace certify::probe {
@@ -72,9 +73,8 @@ Result<CpuPartTable> parse_cpu_parts(std::string_view text, std::string_view sou
 nlohmann::json identify_cpu(const Cpuinfo& info, std::string_view arch, const CpuPartTable& parts,
                             std::vector<std::string>& warnings);
 
-// Invalid UTF-8 sequences replaced by '?': every string from a sysroot file
-// that reaches the JSON output goes through this (JSON needs valid UTF-8).
-std::string valid_utf8(std::string_view in);
+// Invalid UTF-8 becomes '?' (core/text.hpp).
+using ::certify::valid_utf8;
 
 // Size strings in sysfs cache/indexN/size and s390 cpuinfo ("32K", "1024K", "8M") in bytes.
 std::optional<std::uint64_t> parse_cache_size(std::string_view text);

@@ -2,6 +2,8 @@
 // and the DMI tables.
 #include "probe/sysroot.hpp"
 
+#include "core/text.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -61,7 +63,9 @@ std::optional<std::string> Sysroot::attr(std::string_view abs) const {
                          s->back() == '\r' || s->back() == '\0'))
     s->pop_back();
   if (s->empty()) return std::nullopt;
-  return s;
+  // Attributes end up in JSON; a damaged or hostile tree must not make
+  // the output invalid (or throw when it is serialised).
+  return valid_utf8(*s);
 }
 
 std::optional<std::int64_t> Sysroot::attr_int(std::string_view abs, int base) const {

@@ -3,6 +3,7 @@
 
 #include <fstream>
 
+#include "core/text.hpp"
 #include "probe/sysroot.hpp"
 #include "tests/testutil.hpp"
 
@@ -53,4 +54,17 @@ TEST_CASE("a sysroot that does not exist is invalid") {
   Sysroot r("/nonexistent/certify-sysroot");
   CHECK_FALSE(r.valid());
   CHECK_FALSE(r.read("/proc/cpuinfo").has_value());
+}
+
+TEST_CASE("attributes with invalid UTF-8 come back valid, so JSON output cannot throw") {
+  TempDir t;
+  fs::create_directories(t / "sys/class/dmi/id");
+  std::ofstream(t / "sys/class/dmi/id/product_name", std::ios::binary) << "Serv\xff\xfe" "er \xc3\xa9\xe2\x82\n";
+  Sysroot r(t.path());
+  auto v = r.attr("/sys/class/dmi/id/product_name");
+  REQUIRE(v.has_value());
+  CHECK(*v == "Serv??er \xc3\xa9??");
+  CHECK(certify::valid_utf8("\xed\xa0\x80") == "???");          // a surrogate
+  CHECK(certify::valid_utf8("\xc0\xaf") == "??");               // an overlong '/'
+  CHECK(certify::valid_utf8("ok \xf0\x9f\x98\x80") == "ok \xf0\x9f\x98\x80");
 }

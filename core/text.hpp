@@ -1,0 +1,14 @@
+// Text helpers shared by every module.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace certify {
+
+// Text from the kernel or from a file under test may hold any bytes, but
+// JSON output needs valid UTF-8: invalid sequences (overlong forms,
+// surrogates, code points above U+10FFFF, truncated sequences) become '?'.
+std::string valid_utf8(std::string_view in);
+
+}  // namespace certify
