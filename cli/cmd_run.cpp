@@ -182,6 +182,7 @@ void run(RunArgs& a, int& exit_code) {
   if (ec) throw CommandError("cannot find the certify binary (/proc/self/exe): " + ec.message());
   o.sysroot = fs::absolute(a.plan.sysroot);
   o.destructive = a.plan.destructive;
+  o.is_root = ::geteuid() == 0;
   o.grace = std::chrono::milliseconds(static_cast<long>(a.grace_s * 1000));
   o.boot_id = boot_id();
   for (char** e = environ; *e; ++e)

@@ -51,7 +51,9 @@ Launch make_launch(const Job& j, const RunOptions& o, bool after_reboot) {
   std::filesystem::remove(dir / "result.json");
   Launch l;
   if (j.test.is_builtin()) l.argv = {o.self_exe.string(), "builtin", j.test.target()};
-  else l.argv = {(j.suite_dir / j.test.target()).string()};
+  // Absolute: the child runs in its work directory, and --suites may be
+  // relative to where certify was started.
+  else l.argv = {std::filesystem::absolute(j.suite_dir / j.test.target()).string()};
   l.env = o.base_env;
   l.env.push_back("CERTIFY_DEVICE=" + j.device_id);
   l.env.push_back("CERTIFY_DEVICE_JSON=" + j.device.dump());
@@ -230,8 +232,21 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
       auto next = sched.next();
       if (!next) break;
       const auto& j = plan.jobs[*next];
-      auto launch = make_launch(j, o, after_reboot[*next]);
       auto started_wall = clock.wall();
+      if (j.test.needs_root && !o.is_root) {
+        JobRecord rec = records[j.id];
+        rec.state = "done";
+        rec.status = "skip";
+        rec.reason = "needs root: run certify as root to include this test";
+        rec.started = rec.finished = iso_time(started_wall);
+        if (auto st = journal.mark_done(rec); !st) return st.error();
+        records[j.id] = rec;
+        ++done;
+        sched.finish(*next);
+        tick(RunEvent::Kind::finish, j.id, rec.status, rec.reason, 0);
+        continue;
+      }
+      auto launch = make_launch(j, o, after_reboot[*next]);
       if (auto st = journal.mark_running(j.id, iso_time(started_wall), o.boot_id); !st) return st.error();
       auto pid = procs.start(launch);
       if (!pid) {

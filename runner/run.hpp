@@ -24,6 +24,9 @@ struct RunOptions {
   std::filesystem::path self_exe;  // certify, to start built-ins
   std::filesystem::path sysroot = "/";
   bool destructive = false;
+  // Whether certify runs as root: a needs-root test is recorded as a skip
+  // with that reason instead of starting and failing on EPERM half-way.
+  bool is_root = false;
   std::chrono::milliseconds grace{5000};  // SIGTERM -> SIGKILL
   std::string boot_id;                    // this boot (/proc/sys/kernel/random/boot_id)
   std::vector<std::string> base_env;      // environment handed to every test

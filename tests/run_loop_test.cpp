@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <map>
 
 #include "runner/run.hpp"
@@ -46,6 +47,7 @@ class FakeProcs : public ProcessRunner {
     int pid = next_pid++;
     procs[pid] = p;
     starts.emplace_back(p.job, clock.now());
+    envs[p.job] = l.env;
     max_running = std::max<std::size_t>(max_running, procs.size());
     return pid;
   }
@@ -79,6 +81,7 @@ class FakeProcs : public ProcessRunner {
   int next_pid = 100;
   std::vector<std::pair<std::string, steady_clock::time_point>> starts;
   std::vector<std::pair<int, int>> signals;
+  std::map<std::string, std::vector<std::string>> envs;  // job -> environment it got
   std::size_t max_running = 0;
   std::optional<steady_clock::time_point> interrupt_at;
   bool stop = false;
@@ -169,4 +172,76 @@ TEST_CASE("run loop (fakes): an interrupt stops cleanly and marks running jobs i
   CHECK(state["long.1"] == "interrupted");
   CHECK(state["long.2"] == "pending");
   CHECK(procs.starts.size() == 2);
+}
+
+TEST_CASE("run loop (fakes): a needs-root test is skipped with the reason when not root, run when root") {
+  for (bool root : {false, true}) {
+    CAPTURE(root);
+    certify::test::TempDir d;
+    Plan plan;
+    plan.jobs.push_back(job("plain", 10, 60));
+    plan.jobs.push_back(job("privileged", 10, 60));
+    plan.jobs.back().test.needs_root = true;
+    plan.jobs.push_back(job("later", 10, 60));
+    plan.jobs.back().after = {"privileged"};
+    auto j = Journal::create(d / "journal.db");
+    REQUIRE(j.ok());
+    REQUIRE(j->add_jobs(journal_records(plan)).ok());
+    FakeClock clock;
+    FakeProcs procs(clock);
+    RunOptions o;
+    o.jobs = 2;
+    o.run_dir = d.path();
+    o.is_root = root;
+    auto sum = execute(plan, *j, procs, clock, o, nullptr);
+    REQUIRE(sum.ok());
+    std::map<std::string, JobRecord> rec;
+    for (auto& r : j->jobs()) rec[r.id] = r;
+    bool started = false;
+    for (const auto& [id, t] : procs.starts) started |= id == "privileged";
+    CHECK(started == root);
+    CHECK(rec["privileged"].status == (root ? "pass" : "skip"));
+    if (!root) CHECK(rec["privileged"].reason.find("needs root") != std::string::npos);
+    CHECK(rec["later"].status == "pass");  // ordering still releases what follows
+    CHECK(sum->skip == (root ? 0u : 1u));
+  }
+}
+
+TEST_CASE("run loop (fakes): a reboot under an expects-reboot test reruns it as its post-reboot check") {
+  auto has = [](const std::vector<std::string>& env, const std::string& v) {
+    return std::find(env.begin(), env.end(), v) != env.end();
+  };
+  certify::test::TempDir d;
+  Plan plan;
+  plan.jobs.push_back(job("crash", 10, 60));
+  plan.jobs.back().test.expects_reboot = true;
+  plan.jobs.push_back(job("ordinary", 10, 60));
+  auto j = Journal::create(d / "journal.db");
+  REQUIRE(j.ok());
+  REQUIRE(j->add_jobs(journal_records(plan)).ok());
+  // Both were running when the machine went down in boot A.
+  REQUIRE(j->mark_running("crash", "2026-11-29T10:00:00Z", "boot-A").ok());
+  REQUIRE(j->mark_running("ordinary", "2026-11-29T10:00:00Z", "boot-A").ok());
+  FakeClock clock;
+  FakeProcs procs(clock);
+  RunOptions o;
+  o.jobs = 2;
+  o.run_dir = d.path();
+  o.boot_id = "boot-B";
+  auto sum = execute(plan, *j, procs, clock, o, nullptr);
+  REQUIRE(sum.ok());
+  CHECK(has(procs.envs["crash"], "CERTIFY_AFTER_REBOOT=1"));
+  CHECK_FALSE(has(procs.envs["ordinary"], "CERTIFY_AFTER_REBOOT=1"));  // an ordinary job just reruns
+  CHECK(sum->pass == 2);
+
+  // Resumed in the same boot (a kill, not a reboot): no post-reboot flag.
+  certify::test::TempDir d2;
+  auto j2 = Journal::create(d2 / "journal.db");
+  REQUIRE(j2.ok());
+  REQUIRE(j2->add_jobs(journal_records(plan)).ok());
+  REQUIRE(j2->mark_running("crash", "2026-11-29T10:00:00Z", "boot-B").ok());
+  FakeProcs procs2(clock);
+  o.run_dir = d2.path();
+  REQUIRE(execute(plan, *j2, procs2, clock, o, nullptr).ok());
+  CHECK_FALSE(has(procs2.envs["crash"], "CERTIFY_AFTER_REBOOT=1"));
 }
