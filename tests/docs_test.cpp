@@ -7,6 +7,7 @@
 #include <regex>
 #include <set>
 
+#include "core/files.hpp"
 #include "tests/testutil.hpp"
 
 using namespace certify::test;
@@ -117,4 +118,72 @@ TEST_CASE("zsh completion parses and defines a function per subcommand") {
   CHECK(defined.out.find("_certify_probe: function") != std::string::npos);
   CHECK(comp.out.find("{--format,-f}") != std::string::npos);
   CHECK(comp.out.find("(json xml table )") != std::string::npos);
+}
+
+namespace {
+
+// The fenced block that follows the first line containing `after` in a
+// markdown text (without the fences).
+std::string block_after(const std::string& md, const std::string& after) {
+  auto p = md.find(after);
+  if (p == std::string::npos) return "<no '" + after + "'>";
+  auto open = md.find("```", p);
+  auto start = md.find('\n', open) + 1;
+  auto close = md.find("\n```", start);
+  return md.substr(start, close - start + 1);
+}
+
+// From the line holding `from` to the end of its fenced block.
+std::string block_from(const std::string& md, const std::string& from) {
+  auto p = md.find(from);
+  if (p == std::string::npos) return "<no '" + from + "'>";
+  auto start = md.rfind('\n', p) + 1;
+  auto close = md.find("\n```", start);
+  return md.substr(start, close - start + 1);
+}
+
+// Durations and timestamps change from run to run.
+std::string normalise_times(const std::string& s) {
+  static const std::regex dur(R"(\b\d+\.\ds\b)"), stamp(R"(\d{4}-\d\d-\d\dT[0-9:.]+Z)");
+  return std::regex_replace(std::regex_replace(s, dur, "<d>s"), stamp, "<time>");
+}
+
+}  // namespace
+
+TEST_CASE("docs/write-a-suite.md: its example files are shown verbatim and its commands print what it shows") {
+  auto md = certify::read_file(source_path("docs/write-a-suite.md"));
+  REQUIRE(md.ok());
+  auto xml = certify::read_file(source_path("docs/examples/suites/nic/suite.xml"));
+  auto sh = certify::read_file(source_path("docs/examples/suites/nic/mtu_check.sh"));
+  REQUIRE(xml.ok());
+  REQUIRE(sh.ok());
+  CHECK(block_after(*md, "`docs/examples/suites/nic/suite.xml`:") == *xml);
+  CHECK(block_after(*md, "`docs/examples/suites/nic/mtu_check.sh`:") == *sh);
+
+  auto xsd = run_command({"xmllint", "--noout", "--schema", source_path("schemas/suite.xsd").string(),
+                          source_path("docs/examples/suites/nic/suite.xml").string()});
+  CHECK_MESSAGE(xsd.exit_code == 0, xsd.err);
+
+  // The commands exactly as the guide shows them, from the source tree
+  // (relative --suites and --sysroot, as a reader would type them).
+  TempDir t;
+  auto in_src = [&](const std::string& cmd) {
+    return run_command({"sh", "-c", "cd '" + source_path("").string() + "' && PATH='" +
+                                        build_path("cli").string() + "':\"$PATH\" " + cmd});
+  };
+  auto plan = in_src("certify plan --sysroot tests/fixtures/vm-virtio --suites docs/examples/suites");
+  REQUIRE_MESSAGE(plan.exit_code == 0, plan.err);
+  auto shown_plan = block_from(*md, "$ certify plan --sysroot");
+  CHECK(shown_plan.substr(shown_plan.find('\n') + 1) == plan.out);
+
+  auto results = (t / "results").string();
+  auto run = in_src("certify run --sysroot tests/fixtures/vm-virtio --suites docs/examples/suites --results '" +
+                    results + "' --run-id example -q");
+  CHECK_MESSAGE(run.exit_code == 1, run.err);  // the guide says: one failure, exit 1
+  auto report = in_src("certify report '" + results + "/example'");
+  REQUIRE_MESSAGE(report.exit_code == 0, report.err);
+  auto shown = block_from(*md, "$ certify run --sysroot");
+  shown = shown.substr(shown.find("$ certify report"));
+  shown = shown.substr(shown.find('\n') + 1);
+  CHECK(normalise_times(shown) == normalise_times(report.out));
 }
