@@ -1,0 +1,692 @@
+// Compatibility list index: record validation, compact keys, text blobs
+// searched with memmem, sort orders built on first use and kept until the
+// next change.
+#include "certdb/catalog.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <limits>
+#include <thread>
+
+namespace certify::certdb {
+
+using nlohmann::json;
+
+const char* const k_csv_header =
+    "id,status,vendor,product,model,kind,classes,os_id,os_version,os_name,arch,issued,pass,fail,skip,"
+    "os_extended,os_like,extended_products,withdrawn_reason,withdrawn_date";
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool valid_date(std::string_view d) {
+  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (d[i] < '0' || d[i] > '9') return false;
+  int month = (d[5] - '0') * 10 + (d[6] - '0'), day = (d[8] - '0') * 10 + (d[9] - '0');
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+std::uint32_t date_number(std::string_view d) {
+  std::uint32_t n = 0;
+  for (char c : d)
+    if (c != '-') n = n * 10 + static_cast<std::uint32_t>(c - '0');
+  return n;
+}
+
+// CSV field per RFC 4180; a leading = + - @ is prefixed with ' so that a
+// spreadsheet opening the public list never runs a formula from a record.
+void csv_field(std::string& out, std::string_view v) {
+  std::string cell;
+  if (!v.empty() && std::strchr("=+-@\t\r", v.front())) cell.push_back('\'');
+  cell.append(v);
+  if (cell.find_first_of(",\"\r\n") == std::string::npos) {
+    out += cell;
+    return;
+  }
+  out.push_back('"');
+  for (char c : cell) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+std::string join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += sep;
+    out += s;
+  }
+  return out;
+}
+
+class RecordReader {
+ public:
+  RecordReader(const json& r, std::string id) : r_(r), id_(std::move(id)) {}
+
+  Result<std::string> str(const json& obj, const char* path, const char* key, bool required = true) const {
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) {
+      if (!required) return std::string();
+      return err(path, "is missing");
+    }
+    if (!it->is_string()) return err(path, "is not a string");
+    return it->get<std::string>();
+  }
+  Error err(const char* path, const char* what) const {
+    return make_error("certificate " + (id_.empty() ? std::string("(no id)") : id_) + ": field '" + path + "' " + what);
+  }
+
+ private:
+  const json& r_;
+  std::string id_;
+};
+
+#define CATALOG_TRY(var, expr)            \
+  auto var##_r = (expr);                  \
+  if (!var##_r) return var##_r.error();   \
+  auto var = std::move(var##_r.value())
+
+}  // namespace
+
+bool valid_certificate_id(std::string_view id) {
+  if (id.empty() || id.size() > 64 || id.front() == '.' || id.front() == '-') return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
+}
+
+Result<CertificateEntry> make_entry(const json& record) {
+  if (!record.is_object()) return make_error("certificate record is not a JSON object");
+  std::string id;
+  if (auto it = record.find("id"); it != record.end() && it->is_string()) id = it->get<std::string>();
+  RecordReader rd(record, id);
+  if (id.empty()) return rd.err("id", "is missing or not a string");
+  if (!valid_certificate_id(id))
+    return make_error("certificate id '" + json(id).dump(-1, ' ', true, json::error_handler_t::replace) +
+                      "' is not 1-64 letters, digits, '.', '_' or '-'");
+  CertificateEntry e;
+  e.id = id;
+  CATALOG_TRY(status, rd.str(record, "status", "status"));
+  if (status != "active" && status != "withdrawn") return rd.err("status", "is not \"active\" or \"withdrawn\"");
+  e.status = status;
+  CATALOG_TRY(vendor, rd.str(record, "vendor", "vendor"));
+  CATALOG_TRY(product, rd.str(record, "product", "product"));
+  CATALOG_TRY(model, rd.str(record, "model", "model", false));
+  CATALOG_TRY(kind, rd.str(record, "kind", "kind"));
+  if (kind != "system" && kind != "component") return rd.err("kind", "is not \"system\" or \"component\"");
+  CATALOG_TRY(arch, rd.str(record, "arch", "arch"));
+  CATALOG_TRY(issued, rd.str(record, "issued", "issued"));
+  if (!valid_date(issued)) return rd.err("issued", "is not a YYYY-MM-DD date");
+  if (vendor.empty()) return rd.err("vendor", "is empty");
+  if (product.empty()) return rd.err("product", "is empty");
+  e.vendor = vendor;
+  e.product = product;
+  e.model = model;
+  e.kind = kind;
+  e.arch = arch;
+  e.issued = issued;
+
+  auto cls = record.find("classes");
+  if (cls == record.end() || !cls->is_array()) return rd.err("classes", "is missing or not an array");
+  for (const auto& c : *cls) {
+    if (!c.is_string() || c.get_ref<const std::string&>().empty()) return rd.err("classes", "holds a non-string or empty item");
+    e.classes.push_back(lower(c.get<std::string>()));
+  }
+  auto os = record.find("os");
+  if (os == record.end() || !os->is_object()) return rd.err("os", "is missing or not an object");
+  CATALOG_TRY(os_id, rd.str(*os, "os.id", "id"));
+  CATALOG_TRY(os_version, rd.str(*os, "os.version_id", "version_id"));
+  CATALOG_TRY(os_name, rd.str(*os, "os.name", "name", false));
+  if (os_id.empty()) return rd.err("os.id", "is empty");
+  e.os_id = lower(os_id);
+  e.os_version = os_version;
+  if (auto like = os->find("id_like"); like != os->end() && !like->is_null()) {
+    if (!like->is_array()) return rd.err("os.id_like", "is not an array");
+    for (const auto& l : *like) {
+      if (!l.is_string()) return rd.err("os.id_like", "holds a non-string item");
+      e.os_like.push_back(lower(l.get<std::string>()));
+    }
+  }
+
+  json withdrawn;
+  if (status == "withdrawn") {
+    auto w = record.find("withdrawn");
+    if (w == record.end() || !w->is_object()) return rd.err("withdrawn", "is missing for a withdrawn certificate");
+    CATALOG_TRY(reason, rd.str(*w, "withdrawn.reason", "reason"));
+    if (reason.empty()) return rd.err("withdrawn.reason", "is empty");
+    CATALOG_TRY(date, rd.str(*w, "withdrawn.date", "date"));
+    if (!valid_date(date)) return rd.err("withdrawn.date", "is not a YYYY-MM-DD date");
+    withdrawn = {{"reason", reason}, {"date", date}};
+  }
+
+  json summary = {{"pass", 0}, {"fail", 0}, {"skip", 0}};
+  if (auto s = record.find("summary"); s != record.end() && !s->is_null()) {
+    if (!s->is_object()) return rd.err("summary", "is not an object");
+    for (const char* k : {"pass", "fail", "skip"}) {
+      auto v = s->find(k);
+      if (v == s->end()) continue;
+      if (!v->is_number_integer() || v->get<long long>() < 0) return rd.err("summary", "holds a count that is not a non-negative integer");
+      summary[k] = v->get<long long>();
+    }
+  }
+
+  json ext_products = json::array(), ext_os = json::array();
+  std::vector<std::string> ext_names;
+  std::string ext_text;
+  if (auto x = record.find("extensions"); x != record.end() && !x->is_null()) {
+    if (!x->is_array()) return rd.err("extensions", "is not an array");
+    for (const auto& ext : *x) {
+      if (!ext.is_object()) return rd.err("extensions", "holds a non-object item");
+      CATALOG_TRY(xkind, rd.str(ext, "extensions[].kind", "kind"));
+      CATALOG_TRY(basis, rd.str(ext, "extensions[].basis", "basis"));
+      if (basis.empty()) return rd.err("extensions[].basis", "is empty: an extension needs its basis");
+      CATALOG_TRY(date, rd.str(ext, "extensions[].date", "date", false));
+      if (xkind == "product") {
+        CATALOG_TRY(xp, rd.str(ext, "extensions[].product", "product"));
+        CATALOG_TRY(xm, rd.str(ext, "extensions[].model", "model", false));
+        ext_products.push_back({{"product", xp}, {"model", xm}, {"basis", basis}, {"date", date}});
+        ext_names.push_back(xp + (xm.empty() ? "" : " " + xm));
+        e.model_text += '\t' + lower(xp) + '\t' + lower(xm);
+        ext_text += ' ' + xp + ' ' + xm;
+      } else if (xkind == "os") {
+        auto xo = ext.find("os");
+        if (xo == ext.end() || !xo->is_object()) return rd.err("extensions[].os", "is missing or not an object");
+        CATALOG_TRY(xid, rd.str(*xo, "extensions[].os.id", "id"));
+        CATALOG_TRY(xver, rd.str(*xo, "extensions[].os.version_id", "version_id"));
+        e.os_extended.emplace_back(lower(xid), xver);
+        ext_os.push_back({{"id", lower(xid)}, {"version_id", xver}, {"basis", basis}, {"date", date}});
+        ext_text += ' ' + xid + ' ' + xver;
+      } else {
+        return rd.err("extensions[].kind", "is not \"product\" or \"os\"");
+      }
+    }
+  }
+
+  try {
+    e.record = record.dump();
+    json s = {{"id", e.id},           {"status", e.status}, {"vendor", e.vendor},   {"product", e.product},
+              {"model", e.model},     {"kind", e.kind},     {"classes", e.classes}, {"arch", e.arch},
+              {"issued", e.issued},   {"summary", summary},
+              {"os", {{"id", e.os_id}, {"version_id", e.os_version}, {"name", os_name}}},
+              {"os_extended", ext_os}, {"os_like", e.os_like}, {"extended_products", ext_products}};
+    if (!withdrawn.is_null()) s["withdrawn"] = withdrawn;
+    e.summary = s.dump();
+    json xos = json::array(), xprod = json::array();
+    for (const auto& x : ext_os) xos.push_back({x["id"], x["version_id"]});
+    for (const auto& x : ext_products) xprod.push_back({x["product"], x["model"]});
+    e.row = json::array({e.id, e.status, e.vendor, e.product, e.model, e.kind, e.classes, e.os_id, e.os_version,
+                         os_name, e.arch, e.issued, summary["pass"], summary["fail"], summary["skip"], xos,
+                         e.os_like, xprod, withdrawn.is_null() ? json("") : withdrawn["reason"]})
+                .dump();
+  } catch (const json::exception& ex) {
+    return make_error("certificate " + id + ": " + ex.what());
+  }
+  e.model_text = lower(e.product) + '\t' + lower(e.model) + e.model_text;
+  e.text = lower(e.id + ' ' + e.status + ' ' + e.vendor + ' ' + e.product + ' ' + e.model + ' ' + e.kind + ' ' +
+                 join(e.classes, " ") + ' ' + e.os_id + ' ' + e.os_version + ' ' + os_name + ' ' + e.arch + ' ' +
+                 e.issued + ext_text);
+  for (auto& c : e.text)
+    if (c == '\n') c = ' ';
+  for (auto& c : e.model_text)
+    if (c == '\n') c = ' ';
+
+  std::string ext_os_text;
+  for (const auto& [xid, xver] : e.os_extended) {
+    if (!ext_os_text.empty()) ext_os_text += ';';
+    ext_os_text += xid + ' ' + xver;
+  }
+  auto& c = e.csv;
+  for (std::string_view f : {std::string_view(e.id), std::string_view(e.status), std::string_view(e.vendor),
+                             std::string_view(e.product), std::string_view(e.model), std::string_view(e.kind)}) {
+    csv_field(c, f);
+    c += ',';
+  }
+  csv_field(c, join(e.classes, ";"));
+  for (std::string_view f : {std::string_view(e.os_id), std::string_view(e.os_version), std::string_view(os_name),
+                             std::string_view(e.arch), std::string_view(e.issued)}) {
+    c += ',';
+    csv_field(c, f);
+  }
+  for (const char* k : {"pass", "fail", "skip"}) c += ',' + std::to_string(summary[k].get<long long>());
+  c += ',';
+  csv_field(c, ext_os_text);
+  c += ',';
+  csv_field(c, join(e.os_like, ";"));
+  c += ',';
+  csv_field(c, join(ext_names, ";"));
+  c += ',';
+  csv_field(c, withdrawn.is_null() ? "" : withdrawn["reason"].get<std::string>());
+  c += ',';
+  csv_field(c, withdrawn.is_null() ? "" : withdrawn["date"].get<std::string>());
+  e.leaf = leaf_hash(e.record);
+  return e;
+}
+
+Result<CertificateEntry> make_entry(std::string_view record_json) {
+  json j = json::parse(record_json, nullptr, false);
+  if (j.is_discarded()) return make_error("certificate record is not valid JSON");
+  return make_entry(j);
+}
+
+// ---------------------------------------------------------------- queries
+
+Result<ListQuery> parse_list_query(const std::multimap<std::string, std::string>& params, bool unlimited) {
+  ListQuery q;
+  if (unlimited) q.limit = 0;
+  std::optional<std::size_t> page, per_page, offset, limit;
+  auto number = [](const std::string& name, const std::string& v) -> Result<std::size_t> {
+    if (v.empty() || v.size() > 9 || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return make_error("parameter '" + name + "' is not a number: '" + v + "'");
+    return static_cast<std::size_t>(std::stoul(v));
+  };
+  std::map<std::string, int> seen;
+  for (const auto& [name, value] : params) {
+    if (++seen[name] > 1) return make_error("parameter '" + name + "' given more than once");
+    if (name == "os") q.os = lower(value);
+    else if (name == "os_version") q.os_version = value;
+    else if (name == "os_like") {
+      if (value != "0" && value != "1") return make_error("parameter 'os_like' must be 0 or 1");
+      q.os_like = value == "1";
+    } else if (name == "arch") q.arch = value;
+    else if (name == "class") q.cls = lower(value);
+    else if (name == "vendor") q.vendor = value;
+    else if (name == "model") q.model = value;
+    else if (name == "q") q.text = value;
+    else if (name == "issued_from" || name == "issued_to") {
+      if (!value.empty() && !valid_date(value)) return make_error("parameter '" + name + "' is not a YYYY-MM-DD date");
+      (name == "issued_from" ? q.issued_from : q.issued_to) = value;
+    } else if (name == "status") {
+      if (value != "" && value != "active" && value != "withdrawn" && value != "any")
+        return make_error("parameter 'status' must be active, withdrawn or any");
+      q.status = value == "any" ? "" : value;
+    } else if (name == "sort") {
+      std::string_view key = value;
+      q.descending = !key.empty() && key.front() == '-';
+      if (q.descending) key.remove_prefix(1);
+      if (key == "issued") q.sort = SortKey::issued;
+      else if (key == "id") q.sort = SortKey::id;
+      else if (key == "vendor") q.sort = SortKey::vendor;
+      else if (key == "product") q.sort = SortKey::product;
+      else if (key == "os") q.sort = SortKey::os;
+      else return make_error("parameter 'sort' must be issued, id, vendor, product or os (prefix '-' to reverse)");
+    } else if (name == "page" || name == "per_page" || name == "offset" || name == "limit") {
+      auto n = number(name, value);
+      if (!n) return n.error();
+      (name == "page" ? page : name == "per_page" ? per_page : name == "offset" ? offset : limit) = *n;
+    } else {
+      return make_error("unknown parameter '" + name + "'");
+    }
+  }
+  if ((page || per_page) && (offset || limit)) return make_error("use page/per_page or offset/limit, not both");
+  std::size_t max_limit = unlimited ? std::numeric_limits<std::size_t>::max() : k_max_limit;
+  if (per_page) limit = per_page;
+  if (limit) {
+    if (*limit == 0 || *limit > max_limit)
+      return make_error("page size must be 1.." + std::to_string(k_max_limit));
+    q.limit = *limit;
+  }
+  if (page) {
+    if (*page == 0) return make_error("parameter 'page' starts at 1");
+    q.offset = (*page - 1) * (q.limit ? q.limit : 0);
+  }
+  if (offset) q.offset = *offset;
+  if (!q.issued_from.empty() && !q.issued_to.empty() && q.issued_from > q.issued_to)
+    return make_error("issued_from is after issued_to");
+  return q;
+}
+
+struct Catalog::Index {
+  std::string text, model;
+  std::vector<std::size_t> text_off, model_off;  // size n+1
+  // Extra OS keys per entry: extended (os, version) and ID_LIKE (os, 0).
+  std::vector<std::uint32_t> extra_off;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> extra;
+  std::vector<std::uint8_t> extra_is_like;
+  mutable std::mutex sort_mu;
+  mutable std::map<SortKey, std::vector<std::size_t>> sorts;
+};
+
+std::uint32_t Catalog::intern(std::string_view s) {
+  auto key = lower(s);
+  auto [it, inserted] = interned_.try_emplace(key, static_cast<std::uint32_t>(interned_.size() + 1));
+  return it->second;
+}
+
+std::optional<std::uint32_t> Catalog::lookup(std::string_view s) const {
+  auto it = interned_.find(lower(s));
+  if (it == interned_.end()) return std::nullopt;
+  return it->second;
+}
+
+Status Catalog::upsert(const json& record) {
+  auto e = make_entry(record);
+  if (!e) return e.error();
+  return upsert(std::move(e.value()));
+}
+
+Status Catalog::upsert(CertificateEntry entry) {
+  std::unique_lock lock(mu_);
+  for (const auto& c : entry.classes)
+    if (!class_bits_.count(c)) {
+      if (class_bits_.size() >= 64) return make_error("certificate " + entry.id + ": more than 64 device classes in the list");
+      class_bits_.emplace(c, static_cast<unsigned>(class_bits_.size()));
+    }
+  std::size_t pos;
+  if (auto it = by_id_.find(entry.id); it != by_id_.end()) {
+    pos = it->second;
+    entries_[pos] = std::move(entry);
+  } else {
+    pos = entries_.size();
+    by_id_.emplace(entry.id, pos);
+    entries_.push_back(std::move(entry));
+    keys_.emplace_back();
+  }
+  set_keys(pos);
+  std::lock_guard ilock(index_mu_);
+  index_.reset();
+  return ok_status();
+}
+
+void Catalog::set_keys(std::size_t pos) {
+  const auto& e = entries_[pos];
+  Keys k;
+  for (const auto& c : e.classes) k.classes |= std::uint64_t{1} << class_bits_.at(c);
+  k.os = intern(e.os_id);
+  k.os_version = intern(e.os_version);
+  k.arch = intern(e.arch);
+  k.vendor = intern(e.vendor);
+  k.issued = date_number(e.issued);
+  k.status = e.status == "withdrawn" ? 1 : 0;
+  for (const auto& [xid, xver] : e.os_extended) {
+    intern(xid);
+    intern(xver);
+  }
+  for (const auto& l : e.os_like) intern(l);
+  keys_[pos] = k;
+}
+
+Status Catalog::load_jsonl(std::string_view text, unsigned threads) {
+  std::vector<std::string_view> lines;
+  for (std::size_t start = 0; start < text.size();) {
+    auto nl = text.find('\n', start);
+    if (nl == std::string_view::npos) nl = text.size();
+    lines.push_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  threads = std::max(1u, threads);
+  std::vector<std::vector<CertificateEntry>> parts(threads);
+  std::vector<std::optional<Error>> errors(threads);
+  std::vector<std::size_t> error_line(threads, 0);
+  auto work = [&](unsigned t) {
+    std::size_t from = lines.size() * t / threads, to = lines.size() * (t + 1) / threads;
+    parts[t].reserve(to - from);
+    for (std::size_t i = from; i < to; ++i) {
+      auto line = lines[i];
+      if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+      auto e = make_entry(line);
+      if (!e) {
+        errors[t] = e.error();
+        error_line[t] = i + 1;
+        return;
+      }
+      parts[t].push_back(std::move(e.value()));
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (auto& th : pool) th.join();
+  for (unsigned t = 0; t < threads; ++t)
+    if (errors[t]) return make_error("line " + std::to_string(error_line[t]) + ": " + errors[t]->message);
+  for (auto& part : parts)
+    for (auto& e : part) {
+      auto st = upsert(std::move(e));
+      if (!st) return st;
+    }
+  return ok_status();
+}
+
+std::size_t Catalog::size() const {
+  std::shared_lock lock(mu_);
+  return entries_.size();
+}
+
+std::optional<std::size_t> Catalog::find(std::string_view id) const {
+  std::shared_lock lock(mu_);
+  auto it = by_id_.find(std::string(id));
+  if (it == by_id_.end()) return std::nullopt;
+  return it->second;
+}
+
+const CertificateEntry& Catalog::entry(std::size_t pos) const {
+  std::shared_lock lock(mu_);
+  return entries_.at(pos);
+}
+
+std::shared_ptr<const Catalog::Index> Catalog::index() const {
+  std::lock_guard lock(index_mu_);
+  if (index_) return index_;
+  auto ix = std::make_shared<Index>();
+  std::size_t n = entries_.size();
+  ix->text_off.reserve(n + 1);
+  ix->model_off.reserve(n + 1);
+  ix->extra_off.reserve(n + 1);
+  for (const auto& e : entries_) {
+    ix->text_off.push_back(ix->text.size());
+    ix->text += e.text;
+    ix->text += '\n';
+    ix->model_off.push_back(ix->model.size());
+    ix->model += e.model_text;
+    ix->model += '\n';
+    ix->extra_off.push_back(static_cast<std::uint32_t>(ix->extra.size()));
+    for (const auto& [xid, xver] : e.os_extended) {
+      ix->extra.emplace_back(interned_.at(lower(xid)), interned_.at(lower(xver)));
+      ix->extra_is_like.push_back(0);
+    }
+    for (const auto& l : e.os_like) {
+      ix->extra.emplace_back(interned_.at(lower(l)), 0);
+      ix->extra_is_like.push_back(1);
+    }
+  }
+  ix->text_off.push_back(ix->text.size());
+  ix->model_off.push_back(ix->model.size());
+  ix->extra_off.push_back(static_cast<std::uint32_t>(ix->extra.size()));
+  index_ = ix;
+  return ix;
+}
+
+const std::vector<std::size_t>& Catalog::sort_order(const Index& ix, SortKey key) const {
+  std::lock_guard lock(ix.sort_mu);
+  auto it = ix.sorts.find(key);
+  if (it != ix.sorts.end()) return it->second;
+  std::vector<std::size_t> order(entries_.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto by = [&](auto proj) {
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      auto pa = proj(a), pb = proj(b);
+      if (pa != pb) return pa < pb;
+      return entries_[a].id < entries_[b].id;
+    });
+  };
+  switch (key) {
+    case SortKey::issued: by([&](std::size_t i) { return keys_[i].issued; }); break;
+    case SortKey::id: by([&](std::size_t) { return 0; }); break;
+    case SortKey::vendor:
+      by([&](std::size_t i) { return std::tie(entries_[i].vendor, entries_[i].product, entries_[i].model); });
+      break;
+    case SortKey::product:
+      by([&](std::size_t i) { return std::tie(entries_[i].product, entries_[i].model); });
+      break;
+    case SortKey::os:
+      by([&](std::size_t i) { return std::tie(entries_[i].os_id, entries_[i].os_version); });
+      break;
+  }
+  return ix.sorts.emplace(key, std::move(order)).first->second;
+}
+
+std::vector<std::size_t> Catalog::ordered(SortKey sort, bool descending) const {
+  std::shared_lock lock(mu_);
+  auto ix = index();
+  auto order = sort_order(*ix, sort);
+  if (descending) std::reverse(order.begin(), order.end());
+  return order;
+}
+
+namespace {
+
+// Marks in `hits` (counting up to `round`) every entry whose blob slice
+// holds `word`: one memmem pass over the whole blob.
+void search_blob(const std::string& blob, const std::vector<std::size_t>& off, std::string_view word,
+                 std::vector<std::uint8_t>& hits, std::uint8_t round) {
+  const char* base = blob.data();
+  std::size_t pos = 0;
+  while (pos < blob.size()) {
+    const void* p = ::memmem(base + pos, blob.size() - pos, word.data(), word.size());
+    if (!p) break;
+    std::size_t at = static_cast<const char*>(p) - base;
+    std::size_t i = static_cast<std::size_t>(std::upper_bound(off.begin(), off.end(), at) - off.begin()) - 1;
+    if (hits[i] == round) hits[i] = round + 1;
+    pos = off[i + 1];
+  }
+}
+
+std::vector<std::string> words(std::string_view s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      if (!cur.empty()) out.push_back(lower(cur));
+      cur.clear();
+    } else {
+      cur.push_back(c);
+    }
+  }
+  if (!cur.empty()) out.push_back(lower(cur));
+  return out;
+}
+
+}  // namespace
+
+ListPage Catalog::query(const ListQuery& q) const {
+  std::shared_lock lock(mu_);
+  auto ix = index();
+  const std::size_t n = entries_.size();
+  ListPage page;
+  page.offset = q.offset;
+  page.limit = q.limit;
+
+  // Words of the free text and of the model filter: every one must match.
+  std::vector<std::uint8_t> hits(n, 0);
+  std::uint8_t rounds = 0;
+  auto text_words = words(q.text), model_words = words(q.model);
+  // Hit counters are bytes: bound the words (a query of 16 words is already absurd).
+  if (text_words.size() > 8) text_words.resize(8);
+  if (model_words.size() > 8) model_words.resize(8);
+  for (const auto& w : text_words) search_blob(ix->text, ix->text_off, w, hits, rounds++);
+  for (const auto& w : model_words) search_blob(ix->model, ix->model_off, w, hits, rounds++);
+
+  // Exact filters; a value never seen matches nothing.
+  auto want = [&](const std::string& v) -> std::optional<std::uint32_t> {
+    if (v.empty()) return std::uint32_t{0};
+    auto id = lookup(v);
+    return id ? id : std::optional<std::uint32_t>(std::numeric_limits<std::uint32_t>::max());
+  };
+  auto os = want(q.os), os_version = want(q.os_version), arch = want(q.arch), vendor = want(q.vendor);
+  std::uint64_t cls_mask = 0;
+  bool cls_unknown = false;
+  if (!q.cls.empty()) {
+    auto it = class_bits_.find(q.cls);
+    if (it == class_bits_.end()) cls_unknown = true;
+    else cls_mask = std::uint64_t{1} << it->second;
+  }
+  std::uint32_t from = q.issued_from.empty() ? 0 : date_number(q.issued_from);
+  std::uint32_t to = q.issued_to.empty() ? std::numeric_limits<std::uint32_t>::max() : date_number(q.issued_to);
+  int status = q.status.empty() ? -1 : q.status == "withdrawn" ? 1 : 0;
+
+  std::vector<std::uint8_t> match(n, 0);
+  if (!cls_unknown) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (hits[i] != rounds) continue;
+      const Keys& k = keys_[i];
+      if (*arch && k.arch != *arch) continue;
+      if (*vendor && k.vendor != *vendor) continue;
+      if (cls_mask && !(k.classes & cls_mask)) continue;
+      if (k.issued < from || k.issued > to) continue;
+      if (status >= 0 && k.status != status) continue;
+      if (*os || *os_version) {
+        bool ok = (!*os || k.os == *os) && (!*os_version || k.os_version == *os_version);
+        for (auto x = ix->extra_off[i]; !ok && x < ix->extra_off[i + 1]; ++x) {
+          const auto& [xo, xv] = ix->extra[x];
+          if (ix->extra_is_like[x])
+            ok = q.os_like && *os && q.os_version.empty() && xo == *os;
+          else
+            ok = (!*os || xo == *os) && (!*os_version || xv == *os_version);
+        }
+        if (!ok) continue;
+      }
+      match[i] = 1;
+      ++page.total;
+    }
+  }
+  if (page.total <= q.offset) return page;
+  std::size_t want_count = q.limit ? std::min(q.limit, page.total - q.offset) : page.total - q.offset;
+  page.entries.reserve(want_count);
+  const auto& order = sort_order(*ix, q.sort);
+  std::size_t seen = 0;
+  auto visit = [&](std::size_t i) {
+    if (!match[i]) return true;
+    if (seen++ >= q.offset) page.entries.push_back(i);
+    return page.entries.size() < want_count;
+  };
+  if (q.descending) {
+    for (auto it = order.rbegin(); it != order.rend() && visit(*it);) ++it;
+  } else {
+    for (auto it = order.begin(); it != order.end() && visit(*it);) ++it;
+  }
+  return page;
+}
+
+std::string Catalog::export_json(const std::vector<std::size_t>& positions) const {
+  std::shared_lock lock(mu_);
+  std::string out = "[";
+  std::size_t total = 2;
+  for (auto p : positions) total += entries_[p].summary.size() + 2;
+  out.reserve(total);
+  bool first = true;
+  for (auto p : positions) {
+    if (!first) out += ",\n";
+    first = false;
+    out += entries_[p].summary;
+  }
+  out += "]\n";
+  return out;
+}
+
+std::string Catalog::page_json(const ListPage& page) const {
+  std::string out = "{\"total\":" + std::to_string(page.total) + ",\"offset\":" + std::to_string(page.offset) +
+                    ",\"limit\":" + std::to_string(page.limit) + ",\"entries\":";
+  out += export_json(page.entries);
+  out.pop_back();
+  out += "}\n";
+  return out;
+}
+
+std::string Catalog::export_csv(const std::vector<std::size_t>& positions) const {
+  std::shared_lock lock(mu_);
+  std::string out = std::string(k_csv_header) + "\r\n";
+  for (auto p : positions) {
+    out += entries_[p].csv;
+    out += "\r\n";
+  }
+  return out;
+}
+
+}  // namespace certify::certdb

@@ -1,0 +1,124 @@
+// certdb publish / verify-published / gen-certificates: the static public
+// list, its verification as a mirror does it, and synthetic test data.
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "certdb/catalog.hpp"
+#include "certdb/commands.hpp"
+#include "certdb/generate.hpp"
+#include "certdb/publish.hpp"
+#include "core/files.hpp"
+
+namespace certify::certdb::cli {
+
+namespace {
+
+struct PublishArgs {
+  std::string records, out, key, title = "Certified hardware";
+  unsigned bucket_level = 10, threads = 2;
+  std::size_t shard = 10000;
+  bool json = false;
+};
+
+void run_publish(const PublishArgs& a) {
+  using clock = std::chrono::steady_clock;
+  auto t0 = clock::now();
+  auto text = read_file(a.records, std::size_t{64} << 30);
+  if (!text) throw CommandError(text.message());
+  Catalog catalog;
+  if (auto st = catalog.load_jsonl(*text, a.threads); !st) throw CommandError(a.records + ": " + st.message());
+  std::string().swap(*text);
+  auto t1 = clock::now();
+  PublishOptions opt;
+  opt.out = a.out;
+  opt.key = a.key;
+  opt.title = a.title;
+  opt.bucket_level = a.bucket_level;
+  opt.threads = a.threads;
+  opt.search_shard = a.shard;
+  auto stats = publish_site(catalog, opt);
+  if (!stats) throw CommandError(stats.message());
+  auto t2 = clock::now();
+  double load_s = std::chrono::duration<double>(t1 - t0).count();
+  double publish_s = std::chrono::duration<double>(t2 - t1).count();
+  if (a.json) {
+    nlohmann::json j = {{"certificates", stats->certificates}, {"files_written", stats->files_written},
+                        {"files_unchanged", stats->files_unchanged}, {"files_removed", stats->files_removed},
+                        {"bytes_written", stats->bytes_written}, {"site_bytes", stats->site_bytes},
+                        {"merkle_root", stats->merkle_root}, {"load_seconds", load_s},
+                        {"publish_seconds", publish_s}};
+    if (stats->written.size() <= 1000) j["written"] = stats->written;
+    std::cout << j.dump(1) << '\n';
+  } else {
+    std::printf("published %zu certificates to %s: %zu files written (%llu bytes), %zu unchanged, %zu removed; "
+                "site %llu bytes; Merkle root %s; load %.2fs, publish %.2fs\n",
+                stats->certificates, a.out.c_str(), stats->files_written,
+                static_cast<unsigned long long>(stats->bytes_written), stats->files_unchanged, stats->files_removed,
+                static_cast<unsigned long long>(stats->site_bytes), stats->merkle_root.c_str(), load_s, publish_s);
+  }
+}
+
+}  // namespace
+
+void add_publish_commands(CLI::App& app, int& exit_code) {
+  auto a = std::make_shared<PublishArgs>();
+  auto* pub = app.add_subcommand("publish", "Write the public compatibility list as a static, signed site");
+  pub->add_option("--records", a->records, "Certificate records, JSON Lines (one record a line)")
+      ->required()->check(CLI::ExistingFile);
+  pub->add_option("--out", a->out, "Site directory (created; republishing rewrites only what changed)")->required();
+  pub->add_option("--key", a->key, "Ed25519 private key (PEM) that signs list.json and the Merkle root")
+      ->required()->check(CLI::ExistingFile);
+  pub->add_option("--title", a->title, "Title of the search page")->capture_default_str();
+  pub->add_option("--bucket-level", a->bucket_level, "Proof blocks of 2^N certificates (0-20)")
+      ->capture_default_str()->check(CLI::Range(0u, 20u));
+  pub->add_option("--search-shard", a->shard, "Certificates per search index file")
+      ->capture_default_str()->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24));
+  pub->add_option("--threads", a->threads, "Worker threads")->capture_default_str()->check(CLI::Range(1u, 64u));
+  pub->add_flag("--json", a->json, "Print the statistics as JSON");
+  pub->callback([a] { run_publish(*a); });
+
+  auto v = std::make_shared<std::pair<std::string, std::vector<std::string>>>();
+  auto pubkey = std::make_shared<std::string>();
+  auto* ver = app.add_subcommand("verify-published",
+                                 "Check a published site as a mirror would: signatures and Merkle inclusion proofs");
+  ver->add_option("--site", v->first, "Site directory")->required()->check(CLI::ExistingDirectory);
+  ver->add_option("--pubkey", *pubkey, "Pinned Ed25519 public key (PEM); default: the site's signing-key.pem")
+      ->check(CLI::ExistingFile);
+  ver->add_option("ids", v->second, "Certificate ids to prove")->required();
+  ver->callback([v, pubkey, &exit_code] {
+    std::string pem;
+    if (!pubkey->empty()) {
+      auto k = read_file(*pubkey, 1 << 16);
+      if (!k) throw CommandError(k.message());
+      pem = *k;
+    }
+    for (const auto& id : v->second) {
+      auto r = verify_published_certificate(v->first, id, pem);
+      if (r) {
+        std::printf("%s: included under signed root %s\n", id.c_str(), r->c_str());
+      } else {
+        std::fprintf(stderr, "certdb: %s: %s\n", id.c_str(), r.message().c_str());
+        exit_code = k_exit_failed;
+      }
+    }
+  });
+
+  auto g = std::make_shared<std::tuple<std::size_t, std::uint64_t, std::string>>(1000, 1, "");
+  auto* gen = app.add_subcommand("gen-certificates", "Write synthetic certificate records (JSON Lines) for tests and benchmarks");
+  gen->add_option("--count", std::get<0>(*g), "Number of certificates")->capture_default_str();
+  gen->add_option("--seed", std::get<1>(*g), "Random seed (same seed, same records)")->capture_default_str();
+  gen->add_option("--out", std::get<2>(*g), "Output file")->required();
+  gen->callback([g] {
+    std::ofstream out(std::get<2>(*g), std::ios::binary | std::ios::trunc);
+    if (!out) throw CommandError("cannot create " + std::get<2>(*g));
+    generate_certificates(std::get<0>(*g), std::get<1>(*g), [&](const nlohmann::json& r) { out << r.dump() << '\n'; });
+    out.close();
+    if (!out) throw CommandError("cannot write " + std::get<2>(*g));
+  });
+}
+
+}  // namespace certify::certdb::cli

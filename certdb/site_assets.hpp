@@ -1,0 +1,225 @@
+// The static site's search page body, script and style sheet (vanilla JS,
+// no server: the index arrives as <script> files, so file:// works too).
+#pragma once
+
+#include <string_view>
+
+namespace certify::certdb {
+
+// @TITLE@ and @COUNT@ are replaced when the page is written.
+inline constexpr std::string_view k_index_body_template = R"HTML(<header><h1>@TITLE@</h1>
+<p class="downloads">Downloads: <a href="list.json">list.json</a> (<a href="list.json.sig">Ed25519 signature</a>,
+<a href="signing-key.pem">public key</a>) &middot; <a href="list.csv">list.csv</a> &middot;
+<a href="merkle/root.json">Merkle root</a> (<a href="merkle/root.json.sig">signature</a>)</p></header>
+<main>
+<form id="filters" autocomplete="off" onsubmit="return false">
+<input id="q" name="q" type="search" placeholder="Search vendor, product, model, certificate&hellip;" size="32">
+<select id="os" name="os"><option value="">any OS</option></select>
+<input id="os_version" name="os_version" placeholder="OS version" size="8">
+<label><input type="checkbox" id="os_like" name="os_like" value="1"> include derivative OSes (ID_LIKE, not tested)</label>
+<select id="arch" name="arch"><option value="">any architecture</option></select>
+<select id="class" name="class"><option value="">any class</option></select>
+<select id="vendor" name="vendor"><option value="">any vendor</option></select>
+<input id="model" name="model" placeholder="model" size="12">
+<select id="status" name="status"><option value="">active and withdrawn</option><option value="active">active</option><option value="withdrawn">withdrawn</option></select>
+<label>issued from <input type="date" id="issued_from" name="issued_from"></label>
+<label>to <input type="date" id="issued_to" name="issued_to"></label>
+<select id="sort" name="sort"><option value="-issued">newest first</option><option value="issued">oldest first</option><option value="vendor">vendor</option><option value="product">product</option><option value="id">certificate id</option></select>
+</form>
+<p class="status"><span id="count">0</span> of <span id="total">@COUNT@</span> certificates match<span id="loading"> (loading the list&hellip;)</span></p>
+<table id="results"><thead><tr><th>Certificate</th><th>Vendor</th><th>Product</th><th>Operating systems</th><th>Arch</th><th>Classes</th><th>Issued</th><th>Status</th><th>Results</th></tr></thead><tbody></tbody></table>
+<p><button id="more" type="button" hidden>Show more</button></p>
+<noscript><p>The search needs JavaScript. The whole list is in <a href="list.json">list.json</a> and <a href="list.csv">list.csv</a>.</p></noscript>
+<p class="legend"><span class="badge tested">tested</span> the OS the hardware was tested on &middot;
+<span class="badge extension">extension</span> extended by a reviewer, with a recorded basis &middot;
+<span class="badge derivative">derivative</span> related through os-release ID_LIKE, expected to carry over, not tested</p>
+</main>
+<script src="assets/app.js"></script>
+<script src="search/manifest.js"></script>
+</body></html>
+)HTML";
+
+inline constexpr std::string_view k_app_js = R"JS(// certify compatibility list: client-side filters and instant text search
+// over the static index (search/*.js). The URL query string holds the
+// filters, so a search can be linked and the page tested headless.
+"use strict";
+var certifySearch = (function () {
+  var F = {id: 0, status: 1, vendor: 2, product: 3, model: 4, kind: 5, classes: 6, os: 7, osv: 8, osname: 9,
+           arch: 10, issued: 11, pass: 12, fail: 13, skip: 14, xos: 15, like: 16, xprod: 17, reason: 18};
+  var FIELDS = ["q", "os", "os_version", "os_like", "arch", "class", "vendor", "model", "status",
+                "issued_from", "issued_to", "sort"];
+  var PAGE = 200;
+  var rows = [], text = [], models = [], expected = -1, loaded = 0, shown = PAGE, timer = null;
+
+  function $(id) { return document.getElementById(id); }
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+    });
+  }
+  // Same as certificate_page() in certdb/publish.cpp: FNV-1a-32 of the id's bytes.
+  function pageOf(id) {
+    var h = 0x811c9dc5, b = new TextEncoder().encode(id);
+    for (var i = 0; i < b.length; i++) { h ^= b[i]; h = Math.imul(h, 16777619) >>> 0; }
+    var x = (h & 255).toString(16);
+    return "cert/" + (x.length < 2 ? "0" + x : x) + "/" + encodeURIComponent(id) + ".html";
+  }
+  function words(s) { return s.toLowerCase().split(/\s+/).filter(function (w) { return w.length > 0; }); }
+
+  function readForm() {
+    var f = {};
+    FIELDS.forEach(function (k) {
+      var el = $(k);
+      f[k] = el.type === "checkbox" ? el.checked : el.value.trim();
+    });
+    return f;
+  }
+  function matches(i, f, qw, mw) {
+    var r = rows[i];
+    if (f.arch && r[F.arch] !== f.arch) return false;
+    if (f.vendor && r[F.vendor].toLowerCase() !== f.vendor.toLowerCase()) return false;
+    if (f["class"] && r[F.classes].indexOf(f["class"].toLowerCase()) < 0) return false;
+    if (f.status && r[F.status] !== f.status) return false;
+    if (f.issued_from && r[F.issued] < f.issued_from) return false;
+    if (f.issued_to && r[F.issued] > f.issued_to) return false;
+    if (f.os || f.os_version) {
+      var os = f.os.toLowerCase();
+      var ok = (!os || r[F.os] === os) && (!f.os_version || r[F.osv] === f.os_version);
+      for (var x = 0; !ok && x < r[F.xos].length; x++)
+        ok = (!os || r[F.xos][x][0] === os) && (!f.os_version || r[F.xos][x][1] === f.os_version);
+      if (!ok && f.os_like && os && !f.os_version) ok = r[F.like].indexOf(os) >= 0;
+      if (!ok) return false;
+    }
+    for (var a = 0; a < qw.length; a++) if (text[i].indexOf(qw[a]) < 0) return false;
+    for (var b = 0; b < mw.length; b++) if (models[i].indexOf(mw[b]) < 0) return false;
+    return true;
+  }
+  function compare(key) {
+    var desc = key.charAt(0) === "-", k = desc ? key.slice(1) : key;
+    var get = {issued: function (r) { return r[F.issued]; }, vendor: function (r) { return r[F.vendor] + "\u0000" + r[F.product]; },
+               product: function (r) { return r[F.product] + "\u0000" + r[F.model]; }, id: function () { return ""; }}[k] ||
+              function (r) { return r[F.issued]; };
+    return function (a, b) {
+      var x = get(rows[a]), y = get(rows[b]);
+      var c = x < y ? -1 : x > y ? 1 : (rows[a][F.id] < rows[b][F.id] ? -1 : rows[a][F.id] > rows[b][F.id] ? 1 : 0);
+      return desc ? -c : c;
+    };
+  }
+  function osCell(r, f) {
+    var out = '<span class="os-tested" title="tested">' + esc(r[F.osname] || r[F.os]) + " <code>" + esc(r[F.os] + " " + r[F.osv]) + "</code></span>";
+    r[F.xos].forEach(function (x) {
+      out += ' <span class="os-extended" title="extended by a reviewer">+ ' + esc(x[0] + " " + x[1]) + ' <span class="badge extension">extension</span></span>';
+    });
+    if (r[F.like].length)
+      out += ' <span class="os-derivative" title="os-release ID_LIKE: expected to carry over, not tested">~ ' +
+             esc(r[F.like].join(", ")) + ' <span class="badge derivative">derivative, not tested</span></span>';
+    return out;
+  }
+  function rowHtml(r, f) {
+    var w = r[F.status] === "withdrawn";
+    var prod = esc(r[F.product]) + (r[F.model] ? " <small>" + esc(r[F.model]) + "</small>" : "");
+    r[F.xprod].forEach(function (p) {
+      prod += '<br><span class="ext-product">+ ' + esc(p[0] + (p[1] ? " " + p[1] : "")) + ' <span class="badge extension">extension</span></span>';
+    });
+    return '<tr class="' + (w ? "withdrawn" : "active") + '" data-id="' + esc(r[F.id]) + '"><td><a href="' + pageOf(r[F.id]) + '">' +
+      esc(r[F.id]) + "</a></td><td>" + esc(r[F.vendor]) + "</td><td>" + prod + "</td><td>" + osCell(r, f) + "</td><td>" +
+      esc(r[F.arch]) + "</td><td>" + esc(r[F.classes].join(", ")) + "</td><td>" + esc(r[F.issued]) + "</td><td>" +
+      (w ? '<span class="badge withdrawn">withdrawn</span> <span class="reason">' + esc(r[F.reason]) + "</span>"
+         : '<span class="badge active">active</span>') +
+      '</td><td class="results">' + r[F.pass] + " pass, " + r[F.fail] + " fail, " + r[F.skip] + " skip</td></tr>";
+  }
+  function render() {
+    var f = readForm(), qw = words(f.q), mw = words(f.model), hits = [];
+    for (var i = 0; i < rows.length; i++) if (matches(i, f, qw, mw)) hits.push(i);
+    hits.sort(compare(f.sort || "-issued"));
+    var html = [];
+    for (var j = 0; j < hits.length && j < shown; j++) html.push(rowHtml(rows[hits[j]], f));
+    document.querySelector("#results tbody").innerHTML = html.join("");
+    $("count").textContent = String(hits.length);
+    $("more").hidden = hits.length <= shown;
+    var qs = new URLSearchParams();
+    FIELDS.forEach(function (k) {
+      if (k === "os_like") { if (f[k]) qs.set(k, "1"); } else if (f[k] && !(k === "sort" && f[k] === "-issued")) qs.set(k, f[k]);
+    });
+    try { history.replaceState(null, "", "?" + qs.toString()); } catch (e) { /* file:// may refuse */ }
+  }
+  function schedule() {
+    shown = PAGE;
+    clearTimeout(timer);
+    timer = setTimeout(render, rows.length > 100000 ? 120 : 0);
+  }
+  function fillSelect(id, values) {
+    var el = $(id);
+    values.forEach(function (v) {
+      var o = document.createElement("option");
+      o.value = v; o.textContent = v; el.appendChild(o);
+    });
+  }
+  function applyUrl() {
+    var qs = new URLSearchParams(location.search);
+    FIELDS.forEach(function (k) {
+      if (!qs.has(k)) return;
+      var el = $(k), v = qs.get(k);
+      if (el.type === "checkbox") { el.checked = v === "1" || v === "true"; return; }
+      if (el.tagName === "SELECT" && !Array.prototype.some.call(el.options, function (o) { return o.value === v; })) {
+        var o = document.createElement("option"); o.value = v; o.textContent = v; el.appendChild(o);
+      }
+      el.value = v;
+    });
+  }
+  function manifest(m) {
+    fillSelect("os", m.os); fillSelect("arch", m.arch); fillSelect("class", m["class"]); fillSelect("vendor", m.vendor);
+    applyUrl();
+    expected = m.shards.length;
+    FIELDS.forEach(function (k) { var el = $(k); el.addEventListener(el.tagName === "SELECT" || el.type === "checkbox" ? "change" : "input", schedule); });
+    $("more").addEventListener("click", function () { shown += PAGE; render(); });
+    if (expected === 0) done();
+    m.shards.forEach(function (s) {
+      var el = document.createElement("script");
+      el.src = s.file + (location.protocol === "file:" ? "" : "?v=" + s.v);
+      el.onerror = function () { $("loading").textContent = " (could not load " + s.file + ")"; };
+      document.body.appendChild(el);
+    });
+  }
+  function done() {
+    $("loading").hidden = true;
+    document.body.setAttribute("data-ready", "1");
+    render();
+  }
+  function shard(n, data) {
+    data.forEach(function (r) {
+      rows.push(r);
+      text.push([r[F.id], r[F.status], r[F.vendor], r[F.product], r[F.model], r[F.kind], r[F.classes].join(" "), r[F.os],
+                 r[F.osv], r[F.osname], r[F.arch], r[F.issued]].concat(r[F.xos].map(function (x) { return x.join(" "); }),
+                 r[F.xprod].map(function (p) { return p.join(" "); })).join(" ").toLowerCase());
+      models.push([r[F.product], r[F.model]].concat(r[F.xprod].map(function (p) { return p.join("\t"); })).join("\t").toLowerCase());
+    });
+    loaded++;
+    if (loaded === expected) done(); else if (loaded % 10 === 0) render();
+  }
+  return {manifest: manifest, shard: shard};
+})();
+)JS";
+
+inline constexpr std::string_view k_style_css = R"CSS(body { font-family: system-ui, sans-serif; margin: 0 1.5rem 2rem; color: #1b1f24; }
+header h1 { margin: 1rem 0 0.3rem; font-size: 1.6rem; }
+form#filters { display: flex; flex-wrap: wrap; gap: 0.4rem 0.8rem; align-items: center; margin: 0.8rem 0; }
+table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
+th, td { text-align: left; padding: 0.3rem 0.5rem; border-bottom: 1px solid #d8dee4; vertical-align: top; }
+th { background: #f3f5f7; }
+tr.withdrawn td { color: #6e7781; text-decoration: none; background: #fff5f5; }
+.badge { display: inline-block; padding: 0 0.4em; border-radius: 0.6em; font-size: 0.75rem; border: 1px solid; }
+.badge.active, .badge.tested { color: #116329; border-color: #4ac26b; background: #dafbe1; }
+.badge.withdrawn { color: #82071e; border-color: #ff8182; background: #ffebe9; }
+.badge.extension { color: #0a3069; border-color: #54aeff; background: #ddf4ff; }
+.badge.derivative { color: #6f4c00; border-color: #d4a72c; background: #fff8c5; font-style: italic; }
+.os-derivative { font-style: italic; color: #57606a; }
+.withdrawn-banner { border: 2px solid #cf222e; background: #ffebe9; padding: 0.6rem 0.8rem; margin: 0.8rem 0; }
+dl.facts { display: grid; grid-template-columns: max-content auto; gap: 0.2rem 1rem; }
+dl.facts dt { font-weight: 600; }
+.summary .fail { color: #cf222e; }
+td.fail, td.error, td.timeout { color: #cf222e; font-weight: 600; }
+.legend { font-size: 0.85rem; color: #57606a; }
+)CSS";
+
+}  // namespace certify::certdb

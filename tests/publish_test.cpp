@@ -1,0 +1,726 @@
+// Public list (issue 10): Merkle tree against RFC 6962 vectors and a
+// reference implementation, catalog filters/sorting/paging against a
+// brute-force filter over the records, exports, signed static site and
+// inclusion proofs, incremental republish, and the search page in headless
+// Chromium.
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <sstream>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "certdb/catalog.hpp"
+#include "certdb/generate.hpp"
+#include "certdb/merkle.hpp"
+#include "certdb/publish.hpp"
+#include "core/files.hpp"
+#include "tests/testutil.hpp"
+
+using namespace certify;
+using namespace certify::certdb;
+using certify::test::TempDir;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<json> generated(std::size_t n, std::uint64_t seed = 7) {
+  std::vector<json> out;
+  generate_certificates(n, seed, [&](const json& r) { out.push_back(r); });
+  return out;
+}
+
+void load(Catalog& c, const std::vector<json>& records) {
+  for (const auto& r : records) REQUIRE(c.upsert(r).ok());
+}
+
+// RFC 6962 section 2.1 MTH, written from the definition (split at the
+// largest power of two below n), independent of MerkleTree.
+Hash reference_root(const std::vector<Hash>& leaves, std::size_t from, std::size_t to) {
+  std::size_t n = to - from;
+  if (n == 1) return leaves[from];
+  std::size_t k = 1;
+  while (k * 2 < n) k *= 2;
+  return node_hash(reference_root(leaves, from, from + k), reference_root(leaves, from + k, to));
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The filter semantics of ListQuery, by brute force over the JSON records.
+bool reference_match(const json& r, const ListQuery& q) {
+  auto contains = [](const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; };
+  if (!q.arch.empty() && r["arch"] != q.arch) return false;
+  if (!q.vendor.empty() && lower(r["vendor"]) != lower(q.vendor)) return false;
+  if (!q.cls.empty()) {
+    bool any = false;
+    for (const auto& c : r["classes"]) any |= c == q.cls;
+    if (!any) return false;
+  }
+  if (!q.status.empty() && r["status"] != q.status) return false;
+  if (!q.issued_from.empty() && r["issued"].get<std::string>() < q.issued_from) return false;
+  if (!q.issued_to.empty() && r["issued"].get<std::string>() > q.issued_to) return false;
+  if (!q.os.empty() || !q.os_version.empty()) {
+    bool ok = (q.os.empty() || r["os"]["id"] == q.os) && (q.os_version.empty() || r["os"]["version_id"] == q.os_version);
+    for (const auto& x : r["extensions"])
+      if (x["kind"] == "os")
+        ok |= (q.os.empty() || x["os"]["id"] == q.os) && (q.os_version.empty() || x["os"]["version_id"] == q.os_version);
+    if (q.os_like && !q.os.empty() && q.os_version.empty())
+      for (const auto& l : r["os"]["id_like"]) ok |= l == q.os;
+    if (!ok) return false;
+  }
+  std::string models = lower(r["product"].get<std::string>() + "\t" + r["model"].get<std::string>());
+  for (const auto& x : r["extensions"])
+    if (x["kind"] == "product") models += "\t" + lower(x["product"].get<std::string>() + "\t" + x["model"].get<std::string>());
+  std::istringstream mw(q.model);
+  for (std::string w; mw >> w;)
+    if (!contains(models, lower(w))) return false;
+  std::string all = lower(r["id"].get<std::string>() + " " + r["status"].get<std::string>() + " " +
+                          r["vendor"].get<std::string>() + " " + r["product"].get<std::string>() + " " +
+                          r["model"].get<std::string>() + " " + r["kind"].get<std::string>() + " " +
+                          r["os"]["id"].get<std::string>() + " " + r["os"]["version_id"].get<std::string>() + " " +
+                          r["os"]["name"].get<std::string>() + " " + r["arch"].get<std::string>() + " " +
+                          r["issued"].get<std::string>());
+  for (const auto& c : r["classes"]) all += " " + c.get<std::string>();
+  for (const auto& x : r["extensions"])
+    all += x["kind"] == "product" ? " " + lower(x["product"].get<std::string>() + " " + x["model"].get<std::string>())
+                                  : " " + lower(x["os"]["id"].get<std::string>() + " " + x["os"]["version_id"].get<std::string>());
+  std::istringstream tw(q.text);
+  for (std::string w; tw >> w;)
+    if (!contains(all, lower(w))) return false;
+  return true;
+}
+
+std::vector<std::string> ids_of(const Catalog& c, const ListPage& page) {
+  std::vector<std::string> ids;
+  for (auto p : page.entries) ids.push_back(c.entry(p).id);
+  return ids;
+}
+
+std::string make_key(const fs::path& dir, const std::string& name = "key.pem") {
+  auto r = test::run_command({"openssl", "genpkey", "-algorithm", "ed25519", "-out", (dir / name).string()});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  return (dir / name).string();
+}
+
+std::vector<std::string> run_checked(const std::vector<std::string>& argv) {
+  auto r = test::run_command(argv);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return {r.out, r.err};
+}
+
+}  // namespace
+
+TEST_CASE("merkle: RFC 6962 test vectors and the definition") {
+  // Inputs and roots of the Certificate Transparency reference tests.
+  std::vector<std::string> inputs = {"", std::string(1, '\0'), "\x10", "\x20\x21", "\x30\x31", "\x40\x41\x42\x43",
+                                     "\x50\x51\x52\x53\x54\x55\x56\x57",
+                                     "\x60\x61\x62\x63\x64\x65\x66\x67\x68\x69\x6a\x6b\x6c\x6d\x6e\x6f"};
+  std::vector<std::string> roots = {"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+                                    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+                                    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+                                    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+                                    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+                                    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+                                    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+                                    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"};
+  for (std::size_t n = 1; n <= inputs.size(); ++n) {
+    std::vector<Hash> leaves;
+    for (std::size_t i = 0; i < n; ++i) leaves.push_back(leaf_hash(inputs[i]));
+    CHECK(to_hex(MerkleTree(leaves).root()) == roots[n - 1]);
+  }
+  CHECK(to_hex(MerkleTree({}).root()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(hash_from_hex(roots[0]).has_value());
+  CHECK_FALSE(hash_from_hex("zz").has_value());
+  CHECK_FALSE(hash_from_hex(std::string(64, 'g')).has_value());
+}
+
+TEST_CASE("merkle: every inclusion proof verifies, and fails for a changed leaf, index, size or path") {
+  for (std::size_t n = 1; n <= 70; ++n) {
+    std::vector<Hash> leaves;
+    for (std::size_t i = 0; i < n; ++i) leaves.push_back(leaf_hash("leaf " + std::to_string(i)));
+    MerkleTree tree(leaves);
+    REQUIRE(tree.root() == reference_root(leaves, 0, n));
+    for (std::size_t i = 0; i < n; ++i) {
+      auto path = tree.inclusion_proof(i);
+      INFO("n=" << n << " i=" << i);
+      CHECK(verify_inclusion(leaves[i], i, n, path, tree.root()));
+      CHECK_FALSE(verify_inclusion(leaf_hash("changed"), i, n, path, tree.root()));
+      if (n > 1) {
+        CHECK_FALSE(verify_inclusion(leaves[i], (i + 1) % n, n, path, tree.root()));
+        // (The tree size alone may not change the path's shape; it is signed with the root.)
+        CHECK_FALSE(verify_inclusion(leaves[i], i, n, path, MerkleTree({leaves[0], leaves[0]}).root()));
+        auto shorter = path;
+        shorter.pop_back();
+        CHECK_FALSE(verify_inclusion(leaves[i], i, n, shorter, tree.root()));
+        auto flipped = path;
+        flipped[0][0] ^= 1;
+        CHECK_FALSE(verify_inclusion(leaves[i], i, n, flipped, tree.root()));
+      }
+      CHECK_FALSE(verify_inclusion(leaves[i], n, n, path, tree.root()));
+      for (std::size_t level : {0u, 1u, 2u, 3u, 9u}) {
+        auto split = tree.split_proof(i, level);
+        auto joined = split.lower;
+        joined.insert(joined.end(), split.upper.begin(), split.upper.end());
+        CHECK(joined == path);
+        // The upper part depends on the block only.
+        std::size_t first = (i >> level) << level;
+        CHECK(tree.split_proof(first, level).upper == split.upper);
+      }
+    }
+  }
+}
+
+TEST_CASE("catalog: filters, sorting and pagination match a brute-force filter over the records") {
+  auto records = generated(3000);
+  Catalog c;
+  load(c, records);
+  REQUIRE(c.size() == 3000);
+
+  std::vector<ListQuery> queries;
+  auto add = [&](std::function<void(ListQuery&)> f) {
+    ListQuery q;
+    q.limit = k_max_limit;
+    f(q);
+    queries.push_back(q);
+  };
+  add([](ListQuery&) {});
+  add([](ListQuery& q) { q.os = "debian"; });
+  add([](ListQuery& q) { q.os = "ubuntu"; q.os_version = "24.04"; });
+  add([](ListQuery& q) { q.os_version = "9.4"; });
+  add([](ListQuery& q) { q.os = "rhel"; q.os_like = true; });
+  add([](ListQuery& q) { q.os = "rhel"; });
+  add([](ListQuery& q) { q.arch = "aarch64"; q.cls = "nvme"; });
+  add([](ListQuery& q) { q.vendor = "CONTOSO"; });
+  add([](ListQuery& q) { q.vendor = "Trey Research"; q.cls = "gpu"; });
+  add([](ListQuery& q) { q.model = "s1500"; });
+  add([](ListQuery& q) { q.model = "card 2U"; });
+  add([](ListQuery& q) { q.text = "fabrikam loongarch64"; });
+  add([](ListQuery& q) { q.text = "Server X"; });
+  add([](ListQuery& q) { q.issued_from = "2022-01-01"; q.issued_to = "2022-06-30"; });
+  add([](ListQuery& q) { q.status = "withdrawn"; });
+  add([](ListQuery& q) { q.status = "active"; q.os = "openeuler"; q.os_version = "24.03"; q.arch = "x86_64"; });
+  add([](ListQuery& q) { q.os = "no-such-os"; });
+  add([](ListQuery& q) { q.cls = "no-such-class"; });
+  add([](ListQuery& q) { q.text = "zzzz-nothing"; });
+
+  std::size_t nonempty = 0;
+  for (auto sort : {SortKey::issued, SortKey::id, SortKey::vendor, SortKey::product, SortKey::os}) {
+    for (bool desc : {false, true}) {
+      for (auto q : queries) {
+        q.sort = sort;
+        q.descending = desc;
+        std::set<std::string> expected;
+        for (const auto& r : records)
+          if (reference_match(r, q)) expected.insert(r["id"].get<std::string>());
+        // Walk every page and put them together.
+        q.limit = 37;
+        std::vector<std::string> got;
+        std::size_t total = 0;
+        for (q.offset = 0;; q.offset += q.limit) {
+          auto page = c.query(q);
+          total = page.total;
+          CHECK(page.entries.size() <= q.limit);
+          auto ids = ids_of(c, page);
+          got.insert(got.end(), ids.begin(), ids.end());
+          if (page.entries.size() < q.limit) break;
+        }
+        INFO("query os=" << q.os << " v=" << q.os_version << " like=" << q.os_like << " arch=" << q.arch
+                         << " class=" << q.cls << " vendor=" << q.vendor << " model=" << q.model << " q=" << q.text);
+        CHECK(total == expected.size());
+        CHECK(std::set<std::string>(got.begin(), got.end()) == expected);
+        CHECK(got.size() == expected.size());
+        if (!expected.empty()) ++nonempty;
+        // Sorted by the key, ties by id ascending (reversed when descending).
+        auto key = [&](const std::string& id) {
+          const auto& e = c.entry(*c.find(id));
+          switch (sort) {
+            case SortKey::issued: return e.issued + "\x01" + e.id;
+            case SortKey::id: return e.id;
+            case SortKey::vendor: return e.vendor + "\x01" + e.product + "\x01" + e.model + "\x01" + e.id;
+            case SortKey::product: return e.product + "\x01" + e.model + "\x01" + e.id;
+            case SortKey::os: return e.os_id + "\x01" + e.os_version + "\x01" + e.id;
+          }
+          return e.id;
+        };
+        for (std::size_t i = 1; i < got.size(); ++i)
+          CHECK((desc ? key(got[i - 1]) > key(got[i]) : key(got[i - 1]) < key(got[i])));
+      }
+    }
+  }
+  CHECK(nonempty > 100);  // the queries are not all trivially empty
+}
+
+TEST_CASE("catalog: derivative OSes match only when asked, extensions always") {
+  auto records = generated(5);
+  records[0]["os"] = {{"id", "rocky"}, {"version_id", "9.4"}, {"name", "Rocky Linux"}, {"id_like", {"rhel", "fedora"}}};
+  records[0]["extensions"] = json::array({{{"kind", "os"}, {"os", {{"id", "debian"}, {"version_id", "13"}}},
+                                           {"basis", "same driver"}, {"by", "r"}, {"date", "2026-01-01"}}});
+  for (std::size_t i = 1; i < records.size(); ++i)
+    records[i]["os"] = {{"id", "sles"}, {"version_id", "15.5"}, {"name", "SLES"}, {"id_like", {"suse"}}};
+  Catalog c;
+  load(c, records);
+  auto ids = [&](ListQuery q) { return ids_of(c, c.query(q)); };
+  ListQuery q;
+  q.os = "rhel";
+  CHECK(ids(q).empty());
+  q.os_like = true;
+  CHECK(ids(q) == std::vector<std::string>{records[0]["id"]});
+  q.os_version = "9.4";  // ID_LIKE names no version
+  CHECK(ids(q).empty());
+  ListQuery ext;
+  ext.os = "debian";
+  ext.os_version = "13";
+  CHECK(ids(ext) == std::vector<std::string>{records[0]["id"]});
+  auto s = json::parse(c.entry(*c.find(records[0]["id"].get<std::string>())).summary);
+  CHECK(s["os_like"] == json({"rhel", "fedora"}));
+  CHECK(s["os_extended"][0]["basis"] == "same driver");
+}
+
+TEST_CASE("catalog: upsert replaces, withdrawal stays listed") {
+  auto records = generated(50);
+  Catalog c;
+  load(c, records);
+  ListQuery w;
+  w.status = "withdrawn";
+  auto before = c.query(w).total;
+  auto r = records[10];
+  r["status"] = "withdrawn";
+  r["withdrawn"] = {{"reason", "driver regression"}, {"by", "rev"}, {"date", "2026-02-02"}};
+  REQUIRE(c.upsert(r).ok());
+  CHECK(c.size() == 50);
+  CHECK(c.query(w).total == before + (records[10]["status"] == "withdrawn" ? 0 : 1));
+  ListQuery all;
+  CHECK(c.query(all).total == 50);
+  auto pos = c.find(r["id"].get<std::string>());
+  REQUIRE(pos);
+  CHECK(json::parse(c.entry(*pos).summary)["withdrawn"]["reason"] == "driver regression");
+  CHECK(c.entry(*pos).csv.find("driver regression") != std::string::npos);
+}
+
+TEST_CASE("catalog: bad records are refused with the field named") {
+  auto good = generated(1)[0];
+  auto refuse = [&](std::function<void(json&)> change, const std::string& needle) {
+    json r = good;
+    change(r);
+    auto e = make_entry(r);
+    REQUIRE_FALSE(e.ok());
+    INFO(e.message());
+    CHECK(e.message().find(needle) != std::string::npos);
+  };
+  CHECK(make_entry(good).ok());
+  refuse([](json& r) { r.erase("id"); }, "'id'");
+  refuse([](json& r) { r["id"] = "../../etc/passwd"; }, "is not 1-64");
+  refuse([](json& r) { r["id"] = std::string(65, 'A'); }, "is not 1-64");
+  refuse([](json& r) { r["status"] = "revoked"; }, "'status'");
+  refuse([](json& r) { r["status"] = "withdrawn"; }, "'withdrawn'");
+  refuse([](json& r) { r["issued"] = "2026-13-01"; }, "'issued'");
+  refuse([](json& r) { r["os"].erase("version_id"); }, "'os.version_id'");
+  refuse([](json& r) { r["os"]["id_like"] = "rhel"; }, "'os.id_like'");
+  refuse([](json& r) { r["classes"] = {1, 2}; }, "'classes'");
+  refuse([](json& r) { r["vendor"] = 5; }, "'vendor' is not a string");
+  refuse([](json& r) { r["summary"]["pass"] = -1; }, "'summary'");
+  refuse([](json& r) { r["extensions"] = {{{"kind", "product"}, {"product", "X"}, {"basis", ""}}}; }, "basis");
+  refuse([](json& r) { r["extensions"] = {{{"kind", "board"}, {"basis", "b"}}}; }, "extensions[].kind");
+  CHECK_FALSE(make_entry(std::string_view("{not json")).ok());
+  CHECK_FALSE(make_entry(json::array()).ok());
+
+  Catalog c;
+  std::string jsonl = good.dump() + "\n\n" + "{\"id\":\"X\"}\n";
+  auto st = c.load_jsonl(jsonl);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.message().find("line 3") != std::string::npos);
+}
+
+TEST_CASE("catalog: query parameters are parsed strictly") {
+  using P = std::multimap<std::string, std::string>;
+  auto q = parse_list_query(P{{"os", "Debian"}, {"class", "NIC"}, {"sort", "-vendor"}, {"page", "3"}, {"per_page", "20"}});
+  REQUIRE(q.ok());
+  CHECK(q->os == "debian");
+  CHECK(q->cls == "nic");
+  CHECK(q->sort == SortKey::vendor);
+  CHECK(q->descending);
+  CHECK(q->offset == 40);
+  CHECK(q->limit == 20);
+  for (const auto& bad : std::vector<P>{{{"colour", "red"}},
+                                        {{"os", "a"}, {"os", "b"}},
+                                        {{"issued_from", "yesterday"}},
+                                        {{"issued_from", "2026-02-01"}, {"issued_to", "2026-01-01"}},
+                                        {{"sort", "price"}},
+                                        {{"page", "0"}},
+                                        {{"page", "-1"}},
+                                        {{"per_page", "100000"}},
+                                        {{"limit", "x"}},
+                                        {{"page", "1"}, {"offset", "5"}},
+                                        {{"status", "revoked"}},
+                                        {{"os_like", "yes"}}}) {
+    auto r = parse_list_query(bad);
+    CHECK_FALSE(r.ok());
+  }
+  auto all = parse_list_query(P{}, true);
+  REQUIRE(all.ok());
+  CHECK(all->limit == 0);
+}
+
+TEST_CASE("catalog: JSON and CSV exports") {
+  auto records = generated(20);
+  records[3]["vendor"] = "Acme, \"Inc\"";
+  records[4]["product"] = "=HYPERLINK(\"x\")";
+  Catalog c;
+  load(c, records);
+  ListQuery q;
+  q.sort = SortKey::id;
+  q.descending = false;
+  q.limit = 0;
+  auto page = c.query(q);
+  REQUIRE(page.entries.size() == 20);
+  auto list = json::parse(c.export_json(page.entries));
+  REQUIRE(list.size() == 20);
+  CHECK(list[3]["vendor"] == "Acme, \"Inc\"");
+  CHECK(list[0]["id"] == records[0]["id"]);
+  auto paged = json::parse(c.page_json(page));
+  CHECK(paged["total"] == 20);
+  CHECK(paged["entries"].size() == 20);
+
+  auto csv = c.export_csv(page.entries);
+  CHECK(csv.rfind(std::string(k_csv_header) + "\r\n", 0) == 0);
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 21);
+  CHECK(csv.find(",\"Acme, \"\"Inc\"\"\",") != std::string::npos);
+  CHECK(csv.find(",\"'=HYPERLINK(\"\"x\"\")\",") != std::string::npos);
+  // Same number of columns on every line (no quoted commas outside quotes).
+  auto columns = [](std::string_view line) {
+    std::size_t n = 1;
+    bool quoted = false;
+    for (char ch : line) {
+      if (ch == '"') quoted = !quoted;
+      else if (ch == ',' && !quoted) ++n;
+    }
+    return n;
+  };
+  std::size_t header_cols = columns(k_csv_header);
+  std::istringstream lines(csv);
+  for (std::string line; std::getline(lines, line);) CHECK(columns(line) == header_cols);
+}
+
+TEST_CASE("publish: signed list, Merkle root and inclusion proofs verify; changed entries fail") {
+  TempDir tmp;
+  auto key = make_key(tmp.path());
+  auto other_key = make_key(tmp.path(), "other.pem");
+  auto records = generated(45);
+  Catalog c;
+  load(c, records);
+  PublishOptions opt;
+  opt.out = tmp / "site";
+  opt.key = key;
+  opt.bucket_level = 2;
+  opt.search_shard = 16;
+  auto stats = publish_site(c, opt);
+  REQUIRE_MESSAGE(stats.ok(), (stats.ok() ? "" : stats.message()));
+  CHECK(stats->certificates == 45);
+
+  auto list_text = read_file(opt.out / "list.json");
+  REQUIRE(list_text.ok());
+  auto list = json::parse(*list_text);
+  CHECK(list["count"] == 45);
+  CHECK(list["merkle_root"] == stats->merkle_root);
+  REQUIRE(list["certificates"].size() == 45);
+  for (const auto& e : list["certificates"]) {
+    CHECK(fs::exists(opt.out / e["page"].get<std::string>()));
+    auto r = verify_published_certificate(opt.out, e["id"].get<std::string>());
+    INFO(e["id"]);
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.message()));
+    CHECK(*r == stats->merkle_root);
+  }
+  // The signature is plain Ed25519 that OpenSSL's command line checks too.
+  auto ok = test::run_command({"openssl", "pkeyutl", "-verify", "-pubin", "-inkey", (opt.out / "signing-key.pem").string(),
+                               "-rawin", "-in", (opt.out / "list.json").string(), "-sigfile",
+                               (opt.out / "list.json.sig").string()});
+  CHECK(ok.exit_code == 0);
+
+  std::string id = records[9]["id"];
+  auto cert_path = opt.out / (certificate_page(id).substr(0, certificate_page(id).size() - 5) + ".json");
+  auto cert_text = read_file(cert_path);
+  REQUIRE(cert_text.ok());
+
+  SUBCASE("a pinned wrong key fails") {
+    auto pem = ed25519_public_pem(other_key);
+    REQUIRE(pem.ok());
+    CHECK_FALSE(verify_published_certificate(opt.out, id, *pem).ok());
+  }
+  SUBCASE("a changed record fails its leaf hash") {
+    auto cert = json::parse(*cert_text);
+    cert["certificate"]["vendor"] = "Someone Else";
+    REQUIRE(write_file_atomic(cert_path, cert.dump()).ok());
+    auto r = verify_published_certificate(opt.out, id);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.message().find("leaf hash") != std::string::npos);
+  }
+  SUBCASE("a changed record with a matching leaf hash fails the inclusion proof") {
+    auto cert = json::parse(*cert_text);
+    cert["certificate"]["status"] = "active";
+    cert["certificate"]["model"] = "forged";
+    cert["leaf_hash"] = to_hex(leaf_hash(cert["certificate"].dump()));
+    REQUIRE(write_file_atomic(cert_path, cert.dump()).ok());
+    auto r = verify_published_certificate(opt.out, id);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.message().find("inclusion proof") != std::string::npos);
+  }
+  SUBCASE("a changed list fails its signature") {
+    std::string changed = *list_text;
+    changed[changed.find("\"count\":45") + 9] = '6';
+    REQUIRE(write_file_atomic(opt.out / "list.json", changed).ok());
+    auto r = verify_published_certificate(opt.out, id);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.message().find("list.json") != std::string::npos);
+  }
+  SUBCASE("an old proof does not verify against the root after the entry changed") {
+    auto old_cert = *cert_text;
+    auto r = records[9];
+    r["status"] = "withdrawn";
+    r["withdrawn"] = {{"reason", "x"}, {"by", "y"}, {"date", "2026-01-01"}};
+    REQUIRE(c.upsert(r).ok());
+    auto again = publish_site(c, opt);
+    REQUIRE(again.ok());
+    CHECK(again->merkle_root != stats->merkle_root);
+    CHECK(verify_published_certificate(opt.out, id).ok());
+    REQUIRE(write_file_atomic(cert_path, old_cert).ok());
+    CHECK_FALSE(verify_published_certificate(opt.out, id).ok());
+  }
+  SUBCASE("a missing key is a clear error") {
+    opt.key = tmp / "absent.pem";
+    auto r = publish_site(c, opt);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.message().find("absent.pem") != std::string::npos);
+  }
+}
+
+TEST_CASE("publish: pages show withdrawal, extensions and derivative OSes distinctly") {
+  TempDir tmp;
+  auto records = generated(6);
+  records[1]["status"] = "withdrawn";
+  records[1]["withdrawn"] = {{"reason", "NIC firmware <bug>"}, {"by", "rev"}, {"date", "2026-03-01"}};
+  records[2]["os"]["id_like"] = {"rhel"};
+  records[2]["extensions"] = json::array(
+      {{{"kind", "product"}, {"product", "HWLab-1100"}, {"model", "H1100"}, {"basis", "same board HW-MB"}, {"by", "r"}, {"date", "2026-01-02"}},
+       {{"kind", "os"}, {"os", {{"id", "openeuler"}, {"version_id", "24.09"}}}, {"basis", "same kernel"}, {"by", "r"}, {"date", "2026-01-03"}}});
+  Catalog c;
+  load(c, records);
+  PublishOptions opt;
+  opt.out = tmp / "site";
+  opt.key = make_key(tmp.path());
+  REQUIRE(publish_site(c, opt).ok());
+  auto page = [&](std::size_t i) {
+    auto t = read_file(opt.out / certificate_page(records[i]["id"].get<std::string>()));
+    REQUIRE(t.ok());
+    return *t;
+  };
+  auto withdrawn = page(1);
+  CHECK(withdrawn.find("id=\"withdrawn\"") != std::string::npos);
+  CHECK(withdrawn.find("NIC firmware &lt;bug&gt;") != std::string::npos);  // escaped
+  CHECK(page(0).find("id=\"withdrawn\"") == std::string::npos);
+  auto ext = page(2);
+  CHECK(ext.find("<li class=\"os-extended\"><span class=\"badge extension\">extension</span> <code>openeuler 24.09</code>") !=
+        std::string::npos);
+  CHECK(ext.find("<li class=\"os-derivative\"><span class=\"badge derivative\">derivative, not tested</span> <code>rhel</code>") !=
+        std::string::npos);
+  CHECK(ext.find("HWLab-1100") != std::string::npos);
+  CHECK(ext.find("same board HW-MB") != std::string::npos);
+  for (const auto& cls : records[2]["classes"]) CHECK(ext.find("<tr><td>" + cls.get<std::string>() + "</td>") != std::string::npos);
+  CHECK(ext.find("id=\"summary\"") != std::string::npos);
+}
+
+TEST_CASE("publish: republishing rewrites only the changed files") {
+  TempDir tmp;
+  auto records = generated(40);
+  Catalog c;
+  load(c, records);
+  PublishOptions opt;
+  opt.out = tmp / "site";
+  opt.key = make_key(tmp.path());
+  opt.bucket_level = 2;  // blocks of 4 certificates
+  opt.search_shard = 10;
+  auto first = publish_site(c, opt);
+  REQUIRE(first.ok());
+  CHECK(first->files_written == 40 * 2 + 4 /*search shards*/ + 11);
+  CHECK(first->files_unchanged == 0);
+
+  auto again = publish_site(c, opt);
+  REQUIRE(again.ok());
+  CHECK(again->files_written == 0);
+  CHECK(again->merkle_root == first->merkle_root);
+
+  // An unrelated page's inode times must not move.
+  std::string untouched = records[30]["id"];
+  struct stat before {};
+  REQUIRE(::stat((opt.out / certificate_page(untouched)).c_str(), &before) == 0);
+
+  // Withdraw certificate 13 (index 13: block 3 = leaves 12..15, search shard 1).
+  auto r = records[13];
+  r["status"] = "withdrawn";
+  r["withdrawn"] = {{"reason", "bad firmware"}, {"by", "rev"}, {"date", "2026-03-01"}};
+  REQUIRE(c.upsert(r).ok());
+  auto third = publish_site(c, opt);
+  REQUIRE(third.ok());
+  std::vector<std::string> expected;
+  auto json_of = [](const std::string& id) {
+    auto p = certificate_page(id);
+    return p.substr(0, p.size() - 5) + ".json";
+  };
+  expected.push_back(certificate_page(r["id"].get<std::string>()));
+  for (int i = 12; i < 16; ++i) expected.push_back(json_of(records[i]["id"]));
+  for (const char* f : {"list.csv", "list.json", "list.json.sig", "merkle/root.json", "merkle/root.json.sig",
+                        "merkle/upper.json", "search/00001.js", "search/manifest.js"})
+    expected.push_back(f);
+  std::sort(expected.begin(), expected.end());
+  CHECK(third->written == expected);
+  struct stat after {};
+  REQUIRE(::stat((opt.out / certificate_page(untouched)).c_str(), &after) == 0);
+  CHECK(after.st_mtim.tv_sec == before.st_mtim.tv_sec);
+  CHECK(after.st_mtim.tv_nsec == before.st_mtim.tv_nsec);
+  CHECK(read_file(opt.out / certificate_page(r["id"].get<std::string>()))->find("bad firmware") != std::string::npos);
+
+  // A file deleted behind the publisher's back is written again.
+  fs::remove(opt.out / "list.csv");
+  auto fourth = publish_site(c, opt);
+  REQUIRE(fourth.ok());
+  CHECK(fourth->written == std::vector<std::string>{"list.csv"});
+
+  // A new certificate appends: its files, the last block, the aggregates.
+  auto more = generated(41);
+  REQUIRE(c.upsert(more[40]).ok());
+  auto fifth = publish_site(c, opt);
+  REQUIRE(fifth.ok());
+  CHECK(std::count(fifth->written.begin(), fifth->written.end(), certificate_page(more[40]["id"].get<std::string>())) == 1);
+  CHECK(fifth->written.size() < 20);
+  CHECK(verify_published_certificate(opt.out, more[40]["id"].get<std::string>()).ok());
+}
+
+TEST_CASE("certdb CLI: gen-certificates, publish, verify-published and their errors") {
+  TempDir tmp;
+  auto certdb = test::build_path("certdb/certdb").string();
+  auto key = make_key(tmp.path());
+  auto recs = (tmp / "recs.jsonl").string();
+  run_checked({certdb, "gen-certificates", "--count", "120", "--seed", "3", "--out", recs});
+  auto out = run_checked({certdb, "publish", "--records", recs, "--out", (tmp / "site").string(), "--key", key, "--json"});
+  auto stats = json::parse(out[0]);
+  CHECK(stats["certificates"] == 120);
+  auto firstline = read_file(recs);
+  REQUIRE(firstline.ok());
+  std::string id = json::parse(firstline->substr(0, firstline->find('\n')))["id"];
+  auto v = run_checked({certdb, "verify-published", "--site", (tmp / "site").string(), id});
+  CHECK(v[0].find(stats["merkle_root"].get<std::string>()) != std::string::npos);
+  auto missing = test::run_command({certdb, "verify-published", "--site", (tmp / "site").string(), "CERT-NOPE"});
+  CHECK(missing.exit_code == 1);
+
+  REQUIRE(write_file_atomic(tmp / "bad.jsonl", *firstline + "{\"id\": 5}\n").ok());
+  auto bad = test::run_command({certdb, "publish", "--records", (tmp / "bad.jsonl").string(), "--out",
+                                (tmp / "site2").string(), "--key", key});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("line 121") != std::string::npos);
+  REQUIRE(write_file_atomic(tmp / "notakey.pem", "hello").ok());
+  auto badkey = test::run_command({certdb, "publish", "--records", recs, "--out", (tmp / "site3").string(), "--key",
+                                   (tmp / "notakey.pem").string()});
+  CHECK(badkey.exit_code == 2);
+  CHECK(badkey.err.find("not a PEM private key") != std::string::npos);
+}
+
+namespace {
+
+struct Browser {
+  std::string dom;
+  int exit_code = -1;
+};
+
+Browser chromium(const std::string& url, const fs::path& screenshot = {}) {
+  std::vector<std::string> argv = {"chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                                   "--virtual-time-budget=15000", "--window-size=1400,1000"};
+  if (!screenshot.empty()) argv.push_back("--screenshot=" + screenshot.string());
+  else argv.push_back("--dump-dom");
+  argv.push_back(url);
+  auto r = test::run_command(argv);
+  return {r.out, r.exit_code};
+}
+
+std::set<std::string> row_ids(const std::string& dom) {
+  std::set<std::string> ids;
+  for (auto pos = dom.find("data-id=\""); pos != std::string::npos; pos = dom.find("data-id=\"", pos + 1)) {
+    auto start = pos + 9;
+    ids.insert(dom.substr(start, dom.find('"', start) - start));
+  }
+  return ids;
+}
+
+std::string count_of(const std::string& dom) {
+  auto p = dom.find("id=\"count\">");
+  if (p == std::string::npos) return "";
+  p += 11;
+  return dom.substr(p, dom.find('<', p) - p);
+}
+
+}  // namespace
+
+TEST_CASE("search page in headless Chromium filters to the right entries") {
+  TempDir tmp;
+  auto records = generated(400, 11);
+  records[5]["status"] = "withdrawn";
+  records[5]["withdrawn"] = {{"reason", "withdrawn for the browser test"}, {"by", "rev"}, {"date", "2026-01-01"}};
+  Catalog c;
+  load(c, records);
+  PublishOptions opt;
+  opt.out = tmp / "site";
+  opt.key = make_key(tmp.path());
+  opt.search_shard = 150;  // several index files to load
+  REQUIRE(publish_site(c, opt).ok());
+  std::string base = "file://" + (opt.out / "index.html").string();
+
+  struct Case {
+    std::string query;
+    std::function<void(ListQuery&)> set;
+  };
+  std::vector<Case> cases = {
+      {"os=debian&class=nic", [](ListQuery& q) { q.os = "debian"; q.cls = "nic"; }},
+      {"os=rhel&os_like=1&arch=aarch64", [](ListQuery& q) { q.os = "rhel"; q.os_like = true; q.arch = "aarch64"; }},
+      {"q=contoso%20nvme", [](ListQuery& q) { q.text = "contoso nvme"; }},
+      {"vendor=Fabrikam&issued_from=2023-01-01&issued_to=2024-12-31",
+       [](ListQuery& q) { q.vendor = "Fabrikam"; q.issued_from = "2023-01-01"; q.issued_to = "2024-12-31"; }},
+      {"status=withdrawn", [](ListQuery& q) { q.status = "withdrawn"; }},
+  };
+  for (const auto& tc : cases) {
+    ListQuery q;
+    q.limit = k_max_limit;
+    tc.set(q);
+    auto page = c.query(q);
+    REQUIRE(page.total < 200);  // the page shows the first 200 matches
+    auto ids = ids_of(c, page);
+    auto b = chromium(base + "?" + tc.query);
+    INFO(tc.query);
+    REQUIRE(b.exit_code == 0);
+    CHECK(b.dom.find("data-ready=\"1\"") != std::string::npos);
+    CHECK(count_of(b.dom) == std::to_string(page.total));
+    CHECK(row_ids(b.dom) == std::set<std::string>(ids.begin(), ids.end()));
+    if (tc.query == "status=withdrawn") CHECK(b.dom.find("withdrawn for the browser test") != std::string::npos);
+    if (tc.query.find("os_like") != std::string::npos && page.total > 0)
+      CHECK(b.dom.find("derivative, not tested") != std::string::npos);
+  }
+  // Without filters every certificate counts; a screenshot is a real PNG.
+  auto all = chromium(base);
+  CHECK(count_of(all.dom) == "400");
+  auto shot = tmp / "search.png";
+  auto s = chromium(base + "?os=debian", shot);
+  CHECK(s.exit_code == 0);
+  auto png = read_file(shot);
+  REQUIRE(png.ok());
+  CHECK(png->size() > 10000);
+  CHECK(png->rfind("\x89PNG", 0) == 0);
+  if (const char* keep = std::getenv("CERTIFY_KEEP_SCREENSHOT")) fs::copy_file(shot, keep, fs::copy_options::overwrite_existing);
+}
