@@ -351,7 +351,7 @@ struct Catalog::Index {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> extra;
   std::vector<std::uint8_t> extra_is_like;
   mutable std::mutex sort_mu;
-  mutable std::map<SortKey, std::vector<std::size_t>> sorts;
+  mutable std::map<SortKey, SortOrder> sorts;  // built on first use; never changed after
 };
 
 std::uint32_t Catalog::intern(std::string_view s) {
@@ -466,6 +466,13 @@ std::optional<std::size_t> Catalog::find(std::string_view id) const {
   return it->second;
 }
 
+std::optional<std::string> Catalog::record(std::string_view id) const {
+  std::shared_lock lock(mu_);
+  auto it = by_id_.find(std::string(id));
+  if (it == by_id_.end()) return std::nullopt;
+  return entries_[it->second].record;
+}
+
 const CertificateEntry& Catalog::entry(std::size_t pos) const {
   std::shared_lock lock(mu_);
   return entries_.at(pos);
@@ -503,7 +510,7 @@ std::shared_ptr<const Catalog::Index> Catalog::index() const {
   return ix;
 }
 
-const std::vector<std::size_t>& Catalog::sort_order(const Index& ix, SortKey key) const {
+const Catalog::SortOrder& Catalog::sort_order(const Index& ix, SortKey key) const {
   std::lock_guard lock(ix.sort_mu);
   auto it = ix.sorts.find(key);
   if (it != ix.sorts.end()) return it->second;
@@ -529,33 +536,51 @@ const std::vector<std::size_t>& Catalog::sort_order(const Index& ix, SortKey key
       by([&](std::size_t i) { return std::tie(entries_[i].os_id, entries_[i].os_version); });
       break;
   }
-  return ix.sorts.emplace(key, std::move(order)).first->second;
+  std::vector<std::uint32_t> rank(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i) rank[order[i]] = static_cast<std::uint32_t>(i);
+  return ix.sorts.emplace(key, SortOrder{std::move(order), std::move(rank)}).first->second;
 }
 
 std::vector<std::size_t> Catalog::ordered(SortKey sort, bool descending) const {
   std::shared_lock lock(mu_);
   auto ix = index();
-  auto order = sort_order(*ix, sort);
+  auto order = sort_order(*ix, sort).order;
   if (descending) std::reverse(order.begin(), order.end());
   return order;
 }
 
 namespace {
 
-// Marks in `hits` (counting up to `round`) every entry whose blob slice
-// holds `word`: one memmem pass over the whole blob.
-void search_blob(const std::string& blob, const std::vector<std::size_t>& off, std::string_view word,
-                 std::vector<std::uint8_t>& hits, std::uint8_t round) {
+// Entries (in `cand`, ascending) whose slice of the blob holds `word`. A
+// word that leaves few candidates is checked per entry; otherwise one
+// memmem pass over the whole blob, walking the entry offsets alongside.
+std::vector<std::uint32_t> filter_word(const std::string& blob, const std::vector<std::size_t>& off,
+                                       std::string_view word, const std::vector<std::uint32_t>& cand) {
+  std::vector<std::uint32_t> out;
   const char* base = blob.data();
-  std::size_t pos = 0;
-  while (pos < blob.size()) {
+  const std::size_t n = off.size() - 1;
+  if (cand.size() * 8 < n) {
+    for (auto i : cand)
+      if (::memmem(base + off[i], off[i + 1] - off[i], word.data(), word.size())) out.push_back(i);
+    return out;
+  }
+  std::size_t pos = 0, c = 0, i = 0;
+  while (pos < blob.size() && c < cand.size()) {
+    // Skip to the next candidate's slice.
+    if (pos < off[cand[c]]) pos = off[cand[c]];
     const void* p = ::memmem(base + pos, blob.size() - pos, word.data(), word.size());
     if (!p) break;
-    std::size_t at = static_cast<const char*>(p) - base;
-    std::size_t i = static_cast<std::size_t>(std::upper_bound(off.begin(), off.end(), at) - off.begin()) - 1;
-    if (hits[i] == round) hits[i] = round + 1;
+    std::size_t at = static_cast<std::size_t>(static_cast<const char*>(p) - base);
+    if (i < cand[c]) i = cand[c];
+    while (off[i + 1] <= at) ++i;
+    while (c < cand.size() && cand[c] < i) ++c;
+    if (c < cand.size() && cand[c] == i) {
+      out.push_back(static_cast<std::uint32_t>(i));
+      ++c;
+    }
     pos = off[i + 1];
   }
+  return out;
 }
 
 std::vector<std::string> words(std::string_view s) {
@@ -583,17 +608,8 @@ ListPage Catalog::query(const ListQuery& q) const {
   page.offset = q.offset;
   page.limit = q.limit;
 
-  // Words of the free text and of the model filter: every one must match.
-  std::vector<std::uint8_t> hits(n, 0);
-  std::uint8_t rounds = 0;
-  auto text_words = words(q.text), model_words = words(q.model);
-  // Hit counters are bytes: bound the words (a query of 16 words is already absurd).
-  if (text_words.size() > 8) text_words.resize(8);
-  if (model_words.size() > 8) model_words.resize(8);
-  for (const auto& w : text_words) search_blob(ix->text, ix->text_off, w, hits, rounds++);
-  for (const auto& w : model_words) search_blob(ix->model, ix->model_off, w, hits, rounds++);
-
-  // Exact filters; a value never seen matches nothing.
+  // Exact filters first (compact keys, one sequential pass); a value never
+  // seen matches nothing.
   auto want = [&](const std::string& v) -> std::optional<std::uint32_t> {
     if (v.empty()) return std::uint32_t{0};
     auto id = lookup(v);
@@ -601,45 +617,65 @@ ListPage Catalog::query(const ListQuery& q) const {
   };
   auto os = want(q.os), os_version = want(q.os_version), arch = want(q.arch), vendor = want(q.vendor);
   std::uint64_t cls_mask = 0;
-  bool cls_unknown = false;
   if (!q.cls.empty()) {
     auto it = class_bits_.find(q.cls);
-    if (it == class_bits_.end()) cls_unknown = true;
-    else cls_mask = std::uint64_t{1} << it->second;
+    if (it == class_bits_.end()) return page;
+    cls_mask = std::uint64_t{1} << it->second;
   }
   std::uint32_t from = q.issued_from.empty() ? 0 : date_number(q.issued_from);
   std::uint32_t to = q.issued_to.empty() ? std::numeric_limits<std::uint32_t>::max() : date_number(q.issued_to);
   int status = q.status.empty() ? -1 : q.status == "withdrawn" ? 1 : 0;
 
-  std::vector<std::uint8_t> match(n, 0);
-  if (!cls_unknown) {
-    for (std::size_t i = 0; i < n; ++i) {
-      if (hits[i] != rounds) continue;
-      const Keys& k = keys_[i];
-      if (*arch && k.arch != *arch) continue;
-      if (*vendor && k.vendor != *vendor) continue;
-      if (cls_mask && !(k.classes & cls_mask)) continue;
-      if (k.issued < from || k.issued > to) continue;
-      if (status >= 0 && k.status != status) continue;
-      if (*os || *os_version) {
-        bool ok = (!*os || k.os == *os) && (!*os_version || k.os_version == *os_version);
-        for (auto x = ix->extra_off[i]; !ok && x < ix->extra_off[i + 1]; ++x) {
-          const auto& [xo, xv] = ix->extra[x];
-          if (ix->extra_is_like[x])
-            ok = q.os_like && *os && q.os_version.empty() && xo == *os;
-          else
-            ok = (!*os || xo == *os) && (!*os_version || xv == *os_version);
-        }
-        if (!ok) continue;
+  std::vector<std::uint32_t> cand;
+  cand.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Keys& k = keys_[i];
+    if (*arch && k.arch != *arch) continue;
+    if (*vendor && k.vendor != *vendor) continue;
+    if (cls_mask && !(k.classes & cls_mask)) continue;
+    if (k.issued < from || k.issued > to) continue;
+    if (status >= 0 && k.status != status) continue;
+    if (*os || *os_version) {
+      bool ok = (!*os || k.os == *os) && (!*os_version || k.os_version == *os_version);
+      for (auto x = ix->extra_off[i]; !ok && x < ix->extra_off[i + 1]; ++x) {
+        const auto& [xo, xv] = ix->extra[x];
+        if (ix->extra_is_like[x])
+          ok = q.os_like && *os && q.os_version.empty() && xo == *os;
+        else
+          ok = (!*os || xo == *os) && (!*os_version || xv == *os_version);
       }
-      match[i] = 1;
-      ++page.total;
+      if (!ok) continue;
     }
+    cand.push_back(static_cast<std::uint32_t>(i));
   }
+  // Then every word of the free text and of the model filter.
+  for (const auto& w : words(q.text)) {
+    if (cand.empty()) break;
+    cand = filter_word(ix->text, ix->text_off, w, cand);
+  }
+  for (const auto& w : words(q.model)) {
+    if (cand.empty()) break;
+    cand = filter_word(ix->model, ix->model_off, w, cand);
+  }
+  page.total = cand.size();
   if (page.total <= q.offset) return page;
   std::size_t want_count = q.limit ? std::min(q.limit, page.total - q.offset) : page.total - q.offset;
   page.entries.reserve(want_count);
-  const auto& order = sort_order(*ix, q.sort);
+
+  // Page out in sort order: few matches are sorted directly, many are
+  // picked by walking the precomputed order.
+  const auto& sorted = sort_order(*ix, q.sort);
+  const auto& order = sorted.order;
+  if (cand.size() * 16 < n) {
+    std::vector<std::uint32_t> rank_sorted(cand.begin(), cand.end());
+    const auto& rank = sorted.rank;
+    std::sort(rank_sorted.begin(), rank_sorted.end(),
+              [&](std::uint32_t a, std::uint32_t b) { return q.descending ? rank[a] > rank[b] : rank[a] < rank[b]; });
+    for (std::size_t i = q.offset; i < q.offset + want_count; ++i) page.entries.push_back(rank_sorted[i]);
+    return page;
+  }
+  std::vector<std::uint8_t> match(n, 0);
+  for (auto i : cand) match[i] = 1;
   std::size_t seen = 0;
   auto visit = [&](std::size_t i) {
     if (!match[i]) return true;

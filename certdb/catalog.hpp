@@ -103,6 +103,9 @@ class Catalog {
   // reference stays valid until the next upsert.
   const CertificateEntry& entry(std::size_t pos) const;
 
+  // A copy of the canonical record of certificate `id`, if listed.
+  std::optional<std::string> record(std::string_view id) const;
+
   // Runs a query; thread-safe with other queries and with upsert.
   ListPage query(const ListQuery& q) const;
   // Every position in `sort` order (id ascending is the Merkle leaf order).
@@ -122,12 +125,16 @@ class Catalog {
     std::uint8_t status = 0;    // 0 active, 1 withdrawn
   };
   struct Index;  // blobs, extra OS lists, sort orders: rebuilt lazily
+  struct SortOrder {
+    std::vector<std::size_t> order;   // positions in key order
+    std::vector<std::uint32_t> rank;  // position -> place in `order`
+  };
 
   std::uint32_t intern(std::string_view s);  // lower-cased; 0 = absent
   std::optional<std::uint32_t> lookup(std::string_view s) const;
   void set_keys(std::size_t pos);
   std::shared_ptr<const Index> index() const;
-  const std::vector<std::size_t>& sort_order(const Index& ix, SortKey key) const;
+  const SortOrder& sort_order(const Index& ix, SortKey key) const;
 
   mutable std::shared_mutex mu_;
   std::vector<CertificateEntry> entries_;

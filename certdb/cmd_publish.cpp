@@ -10,6 +10,7 @@
 #include "certdb/catalog.hpp"
 #include "certdb/commands.hpp"
 #include "certdb/generate.hpp"
+#include "certdb/list_api.hpp"
 #include "certdb/publish.hpp"
 #include "core/files.hpp"
 
@@ -105,6 +106,38 @@ void add_publish_commands(CLI::App& app, int& exit_code) {
         exit_code = k_exit_failed;
       }
     }
+  });
+
+  auto sl = std::make_shared<std::pair<std::string, std::string>>("", "127.0.0.1:8081");
+  auto* serve = app.add_subcommand("serve-list",
+                                   "Serve the public list API (/api/v1/list, list.json, list.csv, certificates/{id}) "
+                                   "read-only from exported records, e.g. on a mirror");
+  serve->add_option("--records", sl->first, "Certificate records, JSON Lines")->required()->check(CLI::ExistingFile);
+  serve->add_option("--listen", sl->second, "HOST:PORT to listen on")->capture_default_str();
+  serve->callback([sl] {
+    auto colon = sl->second.rfind(':');
+    if (colon == std::string::npos) throw CommandError("--listen wants HOST:PORT");
+    std::string host = sl->second.substr(0, colon);
+    int port = 0;
+    try {
+      port = std::stoi(sl->second.substr(colon + 1));
+    } catch (const std::exception&) {
+      throw CommandError("--listen wants HOST:PORT");
+    }
+    auto text = read_file(sl->first, std::size_t{64} << 30);
+    if (!text) throw CommandError(text.message());
+    Catalog catalog;
+    if (auto st = catalog.load_jsonl(*text); !st) throw CommandError(sl->first + ": " + st.message());
+    std::string().swap(*text);
+    // Build the index and the common sort order before the first client.
+    ListQuery warm;
+    (void)catalog.query(warm);
+    httplib::Server server;
+    register_list_routes(server, catalog);
+    if (!server.bind_to_port(host, port)) throw CommandError("cannot listen on " + sl->second);
+    std::printf("serving %zu certificates on http://%s/api/v1/list\n", catalog.size(), sl->second.c_str());
+    std::fflush(stdout);
+    server.listen_after_bind();
   });
 
   auto g = std::make_shared<std::tuple<std::size_t, std::uint64_t, std::string>>(1000, 1, "");

@@ -14,10 +14,13 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "certdb/catalog.hpp"
 #include "certdb/generate.hpp"
+#include "certdb/list_actions.hpp"
+#include "certdb/list_api.hpp"
 #include "certdb/merkle.hpp"
 #include "certdb/publish.hpp"
 #include "core/files.hpp"
@@ -723,4 +726,152 @@ TEST_CASE("search page in headless Chromium filters to the right entries") {
   CHECK(png->size() > 10000);
   CHECK(png->rfind("\x89PNG", 0) == 0);
   if (const char* keep = std::getenv("CERTIFY_KEEP_SCREENSHOT")) fs::copy_file(shot, keep, fs::copy_options::overwrite_existing);
+}
+
+TEST_CASE("list API on a real server: filters, paging, exports, certificates, errors") {
+  auto records = generated(600, 5);
+  Catalog c;
+  load(c, records);
+  httplib::Server server;
+  register_list_routes(server, c);
+  int port = server.bind_to_any_port("127.0.0.1");
+  REQUIRE(port > 0);
+  std::thread th([&] { server.listen_after_bind(); });
+  struct Stop {
+    httplib::Server& s;
+    std::thread& t;
+    ~Stop() {
+      s.stop();
+      t.join();
+    }
+  } stop{server, th};
+  httplib::Client cli("127.0.0.1", port);
+  cli.set_connection_timeout(5);
+  bool up = false;
+  for (int i = 0; i < 250 && !up; ++i) {
+    up = static_cast<bool>(cli.Get("/api/v1/list?per_page=1"));
+    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  REQUIRE(up);
+
+  ListQuery q;
+  q.os = "ubuntu";
+  q.sort = SortKey::vendor;
+  q.descending = false;
+  q.limit = k_max_limit;
+  auto expected = ids_of(c, c.query(q));
+  REQUIRE(expected.size() > 25);
+  std::vector<std::string> got;
+  for (int page = 1;; ++page) {
+    auto r = cli.Get("/api/v1/list?os=Ubuntu&sort=vendor&per_page=25&page=" + std::to_string(page));
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    auto j = json::parse(r->body);
+    CHECK(j["total"] == expected.size());
+    for (const auto& e : j["entries"]) got.push_back(e["id"]);
+    if (j["entries"].size() < 25) break;
+  }
+  CHECK(got == expected);
+
+  auto all = cli.Get("/api/v1/list.json?os=ubuntu&sort=vendor");
+  REQUIRE(all);
+  CHECK(all->status == 200);
+  CHECK(json::parse(all->body)["entries"].size() == expected.size());
+  auto csv = cli.Get("/api/v1/list.csv?os=ubuntu");
+  REQUIRE(csv);
+  CHECK(csv->status == 200);
+  CHECK(csv->get_header_value("Content-Type").rfind("text/csv", 0) == 0);
+  CHECK(static_cast<std::size_t>(std::count(csv->body.begin(), csv->body.end(), '\n')) == expected.size() + 1);
+
+  std::string id = records[17]["id"];
+  auto cert = cli.Get("/api/v1/certificates/" + id);
+  REQUIRE(cert);
+  CHECK(cert->status == 200);
+  CHECK(json::parse(cert->body) == records[17]);
+  auto missing = cli.Get("/api/v1/certificates/CERT-0000-0000000");
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+  CHECK(json::parse(missing->body)["error"] == "no certificate CERT-0000-0000000");
+  for (const char* bad : {"/api/v1/list?sort=price", "/api/v1/list?per_page=5000", "/api/v1/list?issued_from=x",
+                          "/api/v1/list?nonsense=1", "/api/v1/list.csv?page=0", "/api/v1/certificates/bad%20id"}) {
+    auto r = cli.Get(bad);
+    REQUIRE(r);
+    INFO(std::string(bad));
+    CHECK(r->status == 400);
+    CHECK(json::parse(r->body).contains("error"));
+  }
+  auto traversal = cli.Get("/api/v1/certificates/..%2F..%2Fetc%2Fpasswd");
+  REQUIRE(traversal);
+  CHECK(traversal->status == 404);
+  // A change shows up in the next answer.
+  auto w = records[17];
+  w["status"] = "withdrawn";
+  w["withdrawn"] = {{"reason", "api test"}, {"by", "rev"}, {"date", "2026-04-01"}};
+  REQUIRE(c.upsert(w).ok());
+  auto after = cli.Get("/api/v1/list?status=withdrawn&q=" + id);
+  REQUIRE(after);
+  auto j = json::parse(after->body);
+  REQUIRE(j["entries"].size() == 1);
+  CHECK(j["entries"][0]["withdrawn"]["reason"] == "api test");
+}
+
+TEST_CASE("reviewer actions: extension needs shared hardware and a basis; withdrawal needs a reason") {
+  auto records = generated(40, 9);
+  json system, component;
+  for (const auto& r : records) {
+    if (system.is_null() && r["kind"] == "system" && r["status"] == "active") system = r;
+    if (component.is_null() && r["kind"] == "component" && r["status"] == "active" && !r["hardware"]["devices"].empty())
+      component = r;
+  }
+  REQUIRE_FALSE(system.is_null());
+  REQUIRE_FALSE(component.is_null());
+  std::string board = system["hardware"]["system"]["board"];
+  json req = {{"kind", "product"}, {"product", "HWLab-1100"}, {"model", "H1100-2U"}, {"board", board}, {"basis", "same chassis family"}};
+  auto ext = extend_certificate(system, req, "rev1", "2026-05-01");
+  REQUIRE_MESSAGE(ext.ok(), (ext.ok() ? "" : ext.message()));
+  const auto& x = ext->at("extensions").back();
+  CHECK(x["product"] == "HWLab-1100");
+  CHECK(x["basis"] == "same chassis family (same board " + board + ")");
+  CHECK(x["by"] == "rev1");
+  CHECK(make_entry(*ext).ok());  // still a valid record for the list
+  CHECK_FALSE(extend_certificate(*ext, req, "rev1", "2026-05-01").ok());  // duplicate
+  auto other_board = req;
+  other_board["board"] = "Other-MB";
+  auto r1 = extend_certificate(system, other_board, "rev1", "2026-05-01");
+  REQUIRE_FALSE(r1.ok());
+  CHECK(r1.message().find("not the tested board") != std::string::npos);
+  auto no_basis = req;
+  no_basis["basis"] = "";
+  CHECK_FALSE(extend_certificate(system, no_basis, "rev1", "2026-05-01").ok());
+
+  const auto& dev = component["hardware"]["devices"][0];
+  json card = {{"kind", "product"}, {"product", "Card Z"}, {"basis", "OEM rebrand"},
+               {"pci", {{"vendor_id", "0x" + dev["vendor_id"].get<std::string>()}, {"device_id", dev["device_id"]},
+                        {"subsystem_vendor_id", dev["subsystem_vendor_id"]}, {"subsystem_device_id", dev["subsystem_device_id"]}}}};
+  auto c1 = extend_certificate(component, card, "rev2", "2026-05-02");
+  REQUIRE_MESSAGE(c1.ok(), (c1.ok() ? "" : c1.message()));
+  CHECK(c1->at("extensions").back()["basis"].get<std::string>().find("same PCI IDs") != std::string::npos);
+  card["pci"]["subsystem_device_id"] = "ffff";
+  auto c2 = extend_certificate(component, card, "rev2", "2026-05-02");
+  REQUIRE_FALSE(c2.ok());
+  CHECK(c2.message().find("no tested device") != std::string::npos);
+
+  json os_req = {{"kind", "os"}, {"os", {{"id", "openEuler"}, {"version_id", "24.09"}}}, {"basis", "same kernel 6.6"}};
+  auto o1 = extend_certificate(system, os_req, "rev3", "2026-05-03");
+  REQUIRE(o1.ok());
+  CHECK(o1->at("extensions").back()["os"]["id"] == "openeuler");
+  json tested_os = {{"kind", "os"}, {"os", system["os"]}, {"basis", "x"}};
+  CHECK_FALSE(extend_certificate(system, tested_os, "rev3", "2026-05-03").ok());
+  CHECK_FALSE(extend_certificate(system, {{"kind", "firmware"}, {"basis", "x"}}, "r", "2026-05-03").ok());
+
+  auto w = withdraw_certificate(system, "unstable under load", "rev4", "2026-06-01");
+  REQUIRE(w.ok());
+  CHECK((*w)["status"] == "withdrawn");
+  CHECK((*w)["withdrawn"]["reason"] == "unstable under load");
+  CHECK(make_entry(*w).ok());
+  CHECK_FALSE(withdraw_certificate(*w, "again", "rev4", "2026-06-02").ok());
+  CHECK_FALSE(withdraw_certificate(system, "  ", "rev4", "2026-06-02").ok());
+  auto ext_withdrawn = extend_certificate(*w, req, "rev1", "2026-06-03");
+  REQUIRE_FALSE(ext_withdrawn.ok());
+  CHECK(ext_withdrawn.message().find("withdrawn") != std::string::npos);
 }
