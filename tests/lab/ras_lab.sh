@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Lab test of the poison and ras suites: boots the virtual lab guest once
+# (../shared/lab, TCG), runs `certify run` of both suites inside it with the
+# results on an ext2 file system on a lab disk (file-backed poisoning needs
+# page cache of a real disk), and checks each job's outcome and metrics.
+# Skips (77) when the lab cache or QEMU is absent.
+#   tests/lab/ras_lab.sh SOURCE_ROOT BUILD_ROOT
+set -uo pipefail
+SRC=$(cd "${1:?source root}" && pwd)
+BUILD=$(cd "${2:?build root}" && pwd)
+LAB=${LAB_DIR:-$SRC/../shared/lab}
+CACHE=${LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/certify-lab}
+if [ ! -x "$LAB/runlab.sh" ] || [ ! -e "$CACHE/vmlinuz" ] || [ ! -e "$CACHE/initramfs.cpio.gz" ]; then
+  echo "SKIP: no virtual lab (need $LAB/runlab.sh and $CACHE from mklab.sh)"; exit 77
+fi
+command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86_64 missing"; exit 77; }
+
+TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
+mkdir -p "$TMP/payload"
+cp -a "$SRC/testsuites" "$SRC/hwdata" "$TMP/payload/"
+# Only the two suites under test, so other suites' requirements stay out.
+mkdir -p "$TMP/payload/suites"
+mv "$TMP/payload/testsuites/poison" "$TMP/payload/testsuites/ras" "$TMP/payload/suites/"
+cat > "$TMP/payload/guest.sh" <<'GUEST'
+# Inside the guest: a disk file system for the results, then the run.
+disk=/dev/nvme0n1
+modprobe ext4 2>/dev/null
+mke2fs -F "$disk" >/tmp/mkfs.log 2>&1 || { echo "mke2fs failed:"; cat /tmp/mkfs.log; }
+mkdir -p /mnt/disk
+if mount -t ext2 "$disk" /mnt/disk 2>/tmp/mount.log; then results=/mnt/disk/results
+else echo "no disk file system: $(cat /tmp/mount.log)"; results=/tmp/results; fi
+# Corrected machine checks are polled; poll every second.
+echo 1 > /sys/devices/system/machinecheck/machinecheck0/check_interval 2>/dev/null
+export CERTIFY_DATADIR=/lab/payload
+./certify run --suites ./suites --results "$results" --run-id lab --fresh --quiet -j 1
+echo "certify run exit $?"
+for f in "$results"/lab/logs/*/stdout.log; do
+  echo "----- $f"; tail -n 40 "$f"
+done
+echo @@RESULTS@@
+cat "$results/lab/results.json"
+echo @@END@@
+GUEST
+cp "$BUILD/cli/certify" "$TMP/payload/"
+cd "$TMP/payload" || exit 2
+LAB_ACCEL=${LAB_ACCEL:-tcg} LAB_TIMEOUT=${LAB_TIMEOUT:-420} LAB_FILES="certify suites hwdata guest.sh" \
+  flock /tmp/certify-lab.lock "$LAB/runlab.sh" 'sh ./guest.sh' > "$TMP/out" 2> "$TMP/err"
+rc=$?
+cat "$TMP/out"
+tail -n 5 "$TMP/err"
+[ $rc -eq 0 ] || { echo "FAIL: lab run exited $rc"; cat "$TMP/err"; exit 1; }
+sed -n '/^@@RESULTS@@/,/^@@END@@/p' "$TMP/out" | sed '1d;$d' > "$TMP/results.json"
+python3 "$SRC/tests/lab/check_ras_results.py" "$TMP/results.json"
