@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lab test of the poison and ras suites: boots the virtual lab guest once
 # (../shared/lab, TCG), runs `certify run` of both suites inside it with the
-# results on an ext2 file system on a lab disk (file-backed poisoning needs
+# results on a file system on a lab disk (file-backed poisoning needs
 # page cache of a real disk), and checks each job's outcome and metrics.
 # Skips (77) when the lab cache or QEMU is absent.
 #   tests/lab/ras_lab.sh SOURCE_ROOT BUILD_ROOT
@@ -23,12 +23,24 @@ mkdir -p "$TMP/payload/suites"
 mv "$TMP/payload/testsuites/poison" "$TMP/payload/testsuites/ras" "$TMP/payload/suites/"
 cat > "$TMP/payload/guest.sh" <<'GUEST'
 # Inside the guest: a disk file system for the results, then the run.
-disk=/dev/nvme0n1
-modprobe ext4 2>/dev/null
-mke2fs -F "$disk" >/tmp/mkfs.log 2>&1 || { echo "mke2fs failed:"; cat /tmp/mkfs.log; }
+# The lab kernel has ext4 (which mounts an ext2 layout) and vfat as modules.
+modprobe ext4 2>/dev/null; modprobe vfat 2>/dev/null
+results=/tmp/results
 mkdir -p /mnt/disk
-if mount -t ext2 "$disk" /mnt/disk 2>/tmp/mount.log; then results=/mnt/disk/results
-else echo "no disk file system: $(cat /tmp/mount.log)"; results=/tmp/results; fi
+for b in nvme1n2 nvme1n1 nvme0n1; do
+  [ -e /sys/class/block/$b/dev ] || continue
+  # devtmpfs may lag behind the block layer: make the node from sysfs.
+  [ -b /dev/$b ] || mknod /dev/$b b $(tr ':' ' ' < /sys/class/block/$b/dev)
+  if mke2fs -F /dev/$b >/tmp/mkfs.log 2>&1 && mount -t ext4 /dev/$b /mnt/disk 2>/tmp/mount.log; then
+    results=/mnt/disk/results; echo "results on /dev/$b (ext2 layout, ext4 driver)"; break
+  fi
+  echo "ext2 on /dev/$b: $(cat /tmp/mkfs.log /tmp/mount.log 2>/dev/null | tail -2)"
+  if mkdosfs /dev/$b >/tmp/mkfs.log 2>&1 && mount -t vfat /dev/$b /mnt/disk 2>/tmp/mount.log; then
+    results=/mnt/disk/results; echo "results on /dev/$b (vfat)"; break
+  fi
+  echo "vfat on /dev/$b: $(cat /tmp/mkfs.log /tmp/mount.log 2>/dev/null | tail -2)"
+done
+[ "$results" = /tmp/results ] && { echo "no disk file system; block devices: $(ls /sys/class/block | tr '\n' ' ')"; cat /proc/filesystems; }
 # Corrected machine checks are polled; poll every second.
 echo 1 > /sys/devices/system/machinecheck/machinecheck0/check_interval 2>/dev/null
 export CERTIFY_DATADIR=/lab/payload

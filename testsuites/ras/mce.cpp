@@ -49,7 +49,8 @@ TestResult ras_mce(TestContext& ctx) {
                              {"misc", "0"}, {"addr", ras::hex(tag)}, {"synd", "0"}, {"cpu", "0"},
                              {"bank", std::to_string(bank)}}) {
     if (!root.exists(inj + "/" + file) && file != "bank") continue;  // older kernels lack synd/ipid
-    if (auto st = ras::write_attr(root.host_path(inj + "/" + file), value); !st) {
+    // mce-inject's flags parser replaces the last byte written: end every value with a newline.
+    if (auto st = ras::write_attr(root.host_path(inj + "/" + file), value + "\n"); !st) {
       if (was) (void)ras::write_attr(root.host_path(enable), *was);
       return TestResult::skip("mce-inject rejected the injection: " + st.message());
     }
