@@ -391,7 +391,7 @@ std::string to_table(const Inventory& inv) {
     os << '\n';
   };
   json sys_flat = json::object();
-  for (const char* part : {"system", "baseboard", "bios"}) {
+  for (const char* part : {"system", "baseboard", "bios", "chassis", "smbios"}) {
     auto it = inv.system.find(part);
     if (it == inv.system.end() || !it->is_object()) continue;
     for (auto f = it->begin(); f != it->end(); ++f) sys_flat[std::string(part) + "." + f.key()] = f.value();
@@ -400,7 +400,8 @@ std::string to_table(const Inventory& inv) {
           {{"Manufacturer", "system.manufacturer"}, {"Product", "system.product_name"},
            {"Serial", "system.serial_number"}, {"Board", "baseboard.product_name"},
            {"BIOS vendor", "bios.vendor"}, {"BIOS version", "bios.version"},
-           {"BIOS date", "bios.release_date"}});
+           {"BIOS date", "bios.release_date"}, {"Chassis", "chassis.type"},
+           {"SMBIOS", "smbios.version"}});
   section("OS", inv.os,
           {{"Name", "pretty_name"}, {"ID", "id"}, {"Version", "version_id"}, {"ID_LIKE", "id_like"},
            {"Kernel", "kernel_release"}, {"Architecture", "arch"}});
@@ -411,6 +412,7 @@ std::string to_table(const Inventory& inv) {
            {"NUMA nodes", "numa_node_count"}});
   section("MEMORY", inv.memory,
           {{"Total (bytes)", "total_bytes"}, {"NUMA nodes", "nodes"}, {"DIMMs", "dimms"},
+           {"DIMMs populated", "dimms_populated"}, {"DIMMs (bytes)", "dimm_total_bytes"},
            {"Huge page size", "hugepage_size_bytes"}});
 
   std::map<std::string, std::vector<const Device*>> by_class;

@@ -57,11 +57,20 @@ Result<Inventory> probe_all(const Sysroot& root, const ProbeOptions& options);
 // Default location of hwdata/: installed data dir, else the source tree.
 std::filesystem::path default_hwdata_dir();
 
+namespace smbios {
+struct Tables;
+}
+// The sysroot's SMBIOS tables decoded; nullopt when absent or unreadable.
+// Table irregularities become "smbios" warnings, recorded once per inventory.
+std::optional<smbios::Tables> read_smbios(ProbeContext& ctx);
+
 // Parsers exposed for tests and fuzzing.
 nlohmann::json parse_os_release(std::string_view text);
 
 // The probes (one file each).
 void probe_os(ProbeContext& ctx);
+void probe_system(ProbeContext& ctx);  // system.cpp; decoder in probe/smbios.hpp
+void probe_memory(ProbeContext& ctx);
 void probe_cpu(ProbeContext& ctx);  // cpu.cpp; parsers in probe/cpu.hpp
 void probe_pci(ProbeContext& ctx);
 void probe_nic(ProbeContext& ctx);

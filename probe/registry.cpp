@@ -13,8 +13,12 @@ namespace {
 // probes after it enrich those entries instead of creating duplicates.
 constexpr ClassProbe k_probes[] = {
     {"os", "os-release, kernel release and command line, architecture", false, probe_os},
+    {"system", "SMBIOS: BIOS, system, baseboard, chassis, processors, caches, slots, onboard devices, IPMI",
+     false, probe_system},
     {"cpu", "architecture, vendor, model, sockets/cores/threads, NUMA, caches, flags, frequency",
      false, probe_cpu},
+    {"memory", "total, per NUMA node, huge pages per size, DIMMs and memory arrays (SMBIOS 16/17/19)", false,
+     probe_memory},
     {"pci", "every PCI function: IDs, names, driver, NUMA, IOMMU group, PCIe link, SR-IOV", true,
      probe_pci},
     {"nic", "network interfaces, InfiniBand/RoCE ports, SR-IOV VFs; virtual ones marked", true, probe_nic},
