@@ -51,7 +51,9 @@ thread_local std::jmp_buf* t_pci_jump = nullptr;
 thread_local char t_pci_error[512];
 thread_local ProbeContext* t_pci_ctx = nullptr;
 
-[[noreturn]] void on_pci_error(char* fmt, ...) {
+// GNU noreturn, not [[noreturn]]: libpci's callback type carries the
+// attribute (PCI_NONRET) and clang only converts a function whose type has it.
+__attribute__((noreturn)) void on_pci_error(char* fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   std::vsnprintf(t_pci_error, sizeof t_pci_error, fmt, ap);
