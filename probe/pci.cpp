@@ -1,6 +1,7 @@
 // pci: every PCI function through libpci (sysfs back end pointed into the
 // sysroot): IDs and names, class, revision, driver and module, NUMA node,
 // IOMMU group, PCIe link (current and maximum), SR-IOV.
+#include <charconv>
 #include <csetjmp>
 #include <cstdarg>
 #include <cstdio>
@@ -149,12 +150,20 @@ void add_function(ProbeContext& ctx, pci_access* a, pci_dev* d) {
     dev.subsystem = lookup(a, PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_DEVICE, d->vendor_id, d->device_id,
                            d->subsys_vendor_id, d->subsys_id);
   }
-  if (const char* drv = pci_get_string_property(d, PCI_FILL_DRIVER)) dev.driver = drv;
+  // The driver link's last component; libpci's PCI_FILL_DRIVER realpath()s
+  // it, a readlink per path component (most of the syscalls with 2,000 VFs).
+  if (auto drv = ctx.root.link_name(sys + "/driver")) dev.driver = *drv;
   if (d->numa_node >= 0) dev.numa_node = d->numa_node;
   dev.pcie = pcie_link(ctx, d, sys);
 
-  if (ctx.root.attr(sys + "/class") && !ctx.root.attr_int(sys + "/class", 16))
-    ctx.warn("pci", addr + ": unparsable class attribute '" + *ctx.root.attr(sys + "/class") + "'");
+  if (auto c = ctx.root.attr(sys + "/class")) {
+    std::string_view v = *c;
+    if (v.size() > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) v.remove_prefix(2);
+    unsigned long code = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), code, 16);
+    if (v.empty() || ec != std::errc() || end != v.data() + v.size())
+      ctx.warn("pci", addr + ": unparsable class attribute '" + *c + "'");
+  }
   auto& p = dev.props;
   p["address"] = addr;
   char cc[16];
@@ -197,8 +206,8 @@ bool fill(pci_dev* d, std::jmp_buf& jb) {
   t_pci_jump = &jb;
   if (setjmp(jb) != 0) return false;
   pci_fill_info(d, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CLASS_EXT | PCI_FILL_SUBSYS |
-                       PCI_FILL_NUMA_NODE | PCI_FILL_IOMMU_GROUP | PCI_FILL_DRIVER |
-                       PCI_FILL_CAPS | PCI_FILL_PHYS_SLOT);
+                       PCI_FILL_NUMA_NODE | PCI_FILL_IOMMU_GROUP | PCI_FILL_CAPS |
+                       PCI_FILL_PHYS_SLOT);
   return true;
 }
 
