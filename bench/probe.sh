@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Probe benchmark, all in one run:
+#  1. this machine: `certify probe --format json` against lshw -json,
+#     hwinfo --all, lspci -vvnn, dmidecode and lscpu (best of N wall times),
+#     and the PCI part (`--class pci`) against lspci -vvnn;
+#  2. a lab guest (../shared/lab, TCG) when the lab is free: the same
+#     commands timed inside the guest (host binaries copied in with their
+#     shared libraries);
+#  3. a synthetic sysroot with >= 2,000 PCI functions (SR-IOV VFs, from
+#     bench/gen-sriov-sysroot.py): wall time and peak RSS (/usr/bin/time -v).
+# Targets (issue 3): full probe >= 10x faster than lshw and hwinfo; PCI part
+# no slower than lspci -vvnn; 2,000 functions in < 0.5 s and < 50 MiB.
+#   bench/probe.sh [build-dir]       BENCH_LAB=0 skips the guest
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+build="${1:-$here/build}"
+certify="$build/cli/certify"
+[ -x "$certify" ] || { echo "no $certify: build first" >&2; exit 2; }
+for t in lshw hwinfo lspci dmidecode lscpu /usr/bin/time; do
+  command -v "$t" >/dev/null || { echo "missing $t (apt-get install -y lshw hwinfo pciutils dmidecode util-linux time)" >&2; exit 2; }
+done
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# Best of N runs of a command: "<wall s> <cpu s>" (cpu = user + system of
+# the command; on a loaded machine the wall time is mostly waiting for a CPU,
+# so both are printed and compared). Output discarded.
+best() {
+  local n=$1; shift
+  python3 - "$n" "$@" <<'PY'
+import os, subprocess, sys, time
+n = int(sys.argv[1]); wall = cpu = None
+for _ in range(n):
+    before = os.times()
+    t = time.monotonic()
+    subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    w = time.monotonic() - t
+    after = os.times()
+    c = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    wall = w if wall is None else min(wall, w)
+    cpu = c if cpu is None else min(cpu, c)
+print("%.4f %.4f" % (wall, cpu))
+PY
+}
+ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print('%.1fx' % (a / b) if b > 0 else '0x')" "$1" "$2"; }
+verdict() { python3 -c "import sys; print('ok' if float(sys.argv[1]) $2 float(sys.argv[2]) else 'MISSED')" "$1" "$3"; }
+
+echo "== this machine ($(uname -r), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg))"
+# The peers are stripped Debian binaries; compare with a stripped certify too
+# (debug info makes the build's binary ~40x larger and slower to map).
+strip -o "$work/certify" "$certify"
+read -r w_certify c_certify < <(best 5 "$work/certify" probe --format json)
+read -r w_pci c_pci < <(best 5 "$work/certify" probe --class pci --format json)
+read -r w_lshw c_lshw < <(best 3 lshw -json)
+read -r w_hwinfo c_hwinfo < <(best 3 hwinfo --all)
+read -r w_lspci c_lspci < <(best 5 lspci -vvnn)
+read -r w_dmidecode c_dmidecode < <(best 5 dmidecode)
+read -r w_lscpu c_lscpu < <(best 5 lscpu)
+printf '  %-30s %9s %9s\n' "" "wall s" "cpu s"
+printf '  %-30s %9s %9s\n' "certify probe --format json" "$w_certify" "$c_certify" \
+  "certify probe --class pci" "$w_pci" "$c_pci" "lshw -json" "$w_lshw" "$c_lshw" \
+  "hwinfo --all" "$w_hwinfo" "$c_hwinfo" "lspci -vvnn" "$w_lspci" "$c_lspci" \
+  "dmidecode" "$w_dmidecode" "$c_dmidecode" "lscpu" "$w_lscpu" "$c_lscpu"
+echo "  ratios, peer / certify (> 1: certify is faster), wall and cpu:"
+line() {  # label peer_wall peer_cpu our_wall our_cpu target
+  local rw rc
+  rw=$(ratio "$2" "$4"); rc=$(ratio "$3" "$5")
+  if [ -n "${6:-}" ]; then
+    printf '    %-24s wall %6s  cpu %6s   target >= %sx: wall %s, cpu %s\n' "$1" "$rw" "$rc" "$6" \
+      "$(verdict "${rw%x}" '>=' "$6")" "$(verdict "${rc%x}" '>=' "$6")"
+  else
+    printf '    %-24s wall %6s  cpu %6s\n' "$1" "$rw" "$rc"
+  fi
+}
+line "lshw / full probe" "$w_lshw" "$c_lshw" "$w_certify" "$c_certify" 10
+line "hwinfo / full probe" "$w_hwinfo" "$c_hwinfo" "$w_certify" "$c_certify" 10
+line "lspci -vvnn / pci part" "$w_lspci" "$c_lspci" "$w_pci" "$c_pci" 1
+line "dmidecode / full probe" "$w_dmidecode" "$c_dmidecode" "$w_certify" "$c_certify"
+line "lscpu / full probe" "$w_lscpu" "$c_lscpu" "$w_certify" "$c_certify"
+
+# ---- lab guest
+lab="$here/../shared/lab/runlab.sh"
+[ -x "$lab" ] || lab="/work/shared/lab/runlab.sh"
+if [ "${BENCH_LAB:-1}" = 1 ] && [ -x "$lab" ]; then
+  exec 9>/tmp/certify-lab.lock
+  if flock -n 9; then
+    echo "== lab guest (q35, TCG)"
+    # Host tools and every shared library they load, run through the host's
+    # dynamic loader inside the guest.
+    mkdir -p "$work/tools/bin" "$work/tools/lib"
+    for t in lshw hwinfo lspci dmidecode lscpu; do
+      p=$(command -v "$t"); cp "$p" "$work/tools/bin/"
+      ldd "$p" | awk '/=> \//{print $3} /^\t\//{print $1}' | xargs -r -I{} cp -L {} "$work/tools/lib/"
+    done
+    ldd "$certify" | awk '/=> \//{print $3} /^\t\//{print $1}' | xargs -r -I{} cp -L {} "$work/tools/lib/"
+    strip -o "$work/tools/bin/certify" "$certify"  # without debug info: 100 MB less to copy in
+    cp /usr/share/misc/pci.ids /usr/share/misc/usb.ids "$work/tools/" 2>/dev/null || true
+    cat > "$work/tools/run.sh" <<'SH'
+#!/bin/sh
+# In the guest: best of 3 wall times of each command, in milliseconds.
+cd /lab/payload/tools
+ld=$(ls lib/ld-linux-x86-64.so.2)
+run() { "./$ld" --library-path ./lib "$@" >/dev/null 2>&1; }
+ms() { cat /proc/uptime | awk '{printf "%d", $1 * 1000}'; }
+for cmd in "bin/certify probe --ids-dir . --format json" "bin/certify probe --ids-dir . --class pci --format json" "bin/lshw -json" \
+           "bin/hwinfo --all" "bin/lspci -vvnn -i pci.ids" "bin/dmidecode" "bin/lscpu"; do
+  best=
+  for i in 1 2 3; do
+    a=$(ms); run $cmd; b=$(ms); d=$((b - a))
+    if [ -z "$best" ] || [ "$d" -lt "$best" ]; then best=$d; fi
+  done
+  echo "BENCH $best $cmd"
+done
+SH
+    chmod +x "$work/tools/run.sh"
+    if (cd "$work" && LAB_ACCEL=tcg LAB_TIMEOUT=900 LAB_FILES="tools" "$lab" 'sh tools/run.sh') > "$work/lab.out" 2> "$work/lab.err"; then
+      grep '^BENCH' "$work/lab.out" | while read -r _ ms cmd; do printf '  %-44s %6s ms\n' "$cmd" "$ms"; done
+      python3 - "$work/lab.out" <<'PY'
+import sys
+t = {}
+for line in open(sys.argv[1]):
+    if line.startswith("BENCH "):
+        _, ms, cmd = line.rstrip("\n").split(" ", 2)
+        t[cmd.split()[0].split("/")[-1] + (" pci" if "--class pci" in cmd else "")] = max(int(ms), 1)
+c, p = t.get("certify"), t.get("certify pci")
+for peer, base in (("lshw", c), ("hwinfo", c), ("lspci", p), ("dmidecode", c), ("lscpu", c)):
+    if peer in t and base:
+        print("    %-10s / %-12s %.1fx" % (peer, "pci part" if peer == "lspci" else "full probe", t[peer] / base))
+PY
+    else
+      echo "  lab run failed (exit $?): $(tail -3 "$work/lab.err" | tr '\n' ' ')"
+    fi
+    flock -u 9
+  else
+    echo "== lab guest: skipped (lab busy: /tmp/certify-lab.lock is held)"
+  fi
+fi
+
+# ---- synthetic sysroot
+echo "== synthetic sysroot: SR-IOV VFs"
+n=$(python3 "$here/bench/gen-sriov-sysroot.py" "$work/sriov" 32 63)
+/usr/bin/time -v "$work/certify" probe --sysroot "$work/sriov" --format json -o "$work/sriov.json" 2> "$work/time.txt" >/dev/null
+rss_kib=$(awk -F: '/Maximum resident set size/{gsub(/ /,"",$2); print $2}' "$work/time.txt")
+read -r w_sriov c_sriov < <(best 5 "$work/certify" probe --sysroot "$work/sriov" --format json)
+found=$(python3 -c "import json,sys; print(sum(1 for d in json.load(open(sys.argv[1]))['devices'] if d.get('bus') == 'pci'))" "$work/sriov.json")
+rss_mib=$(python3 -c "print('%.1f' % ($rss_kib / 1024))")
+echo "  $n PCI functions in the sysroot, $found in the inventory"
+echo "  wall $w_sriov s, cpu $c_sriov s (target < 0.5 s: wall $(verdict "$w_sriov" '<' 0.5), cpu $(verdict "$c_sriov" '<' 0.5))"
+echo "  peak RSS $rss_mib MiB (target < 50 MiB: $(verdict "$rss_mib" '<' 50))"
+[ "$found" -ge 2000 ] || { echo "  only $found functions found" >&2; exit 1; }
