@@ -20,6 +20,10 @@ struct CommandError : std::runtime_error {
 
 using Registrar = void (*)(CLI::App& app, int& exit_code);
 
+// server (issue 9): serve; migrate, user ..., audit ...; man, completion
+void add_serve_command(CLI::App& app, int& exit_code);
+void add_admin_commands(CLI::App& app, int& exit_code);
+void add_docs_commands(CLI::App& app, int& exit_code);
 // publication (issue 10): publish, verify-published, gen-certificates
 void add_publish_commands(CLI::App& app, int& exit_code);
 

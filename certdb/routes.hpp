@@ -1,0 +1,18 @@
+// Route hooks: parts of certdb that add HTTP routes to the server (the public
+// list of issue 10 adds GET /api/v1/list*, /api/v1/certificates/{id}). One
+// entry per part; each gets the httplib server and the store before listening.
+#pragma once
+
+#include <vector>
+
+#include "certdb/server.hpp"
+
+namespace certify::certdb {
+
+inline std::vector<Server::RouteHook> route_hooks() {
+  std::vector<Server::RouteHook> hooks;
+  // publication (issue 10): hooks.push_back(...);
+  return hooks;
+}
+
+}  // namespace certify::certdb

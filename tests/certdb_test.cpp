@@ -1,0 +1,370 @@
+// certdb core: review rules and profile criteria, the audit chain against
+// tampering (direct SQL on the sqlite file), the store's accounts, ingest,
+// review workflow with N reviewers and certificate records, migrations.
+#include <doctest/doctest.h>
+#include <functional>
+
+#include "certdb/audit.hpp"
+#include "certdb/diff.hpp"
+#include "certdb/migrations.hpp"
+#include "certdb/review.hpp"
+#include "certdb/store.hpp"
+#include "certdb_testutil.hpp"
+#include "core/files.hpp"
+#include "testutil.hpp"
+
+using namespace certify;
+using namespace certify::certdb;
+using nlohmann::json;
+
+namespace {
+
+Actor actor(Role r, std::string org = "ReviewOrg") { return {1, "someone", std::move(org), r}; }
+
+}  // namespace
+
+TEST_CASE("review rules: roles, organisations and states") {
+  ReviewContext ctx;
+  ctx.org = "Contoso";
+  // Administrators and auditors never review.
+  for (auto a : {Action::claim, Action::comment, Action::approve, Action::reject, Action::request_changes}) {
+    CHECK(decide(actor(Role::admin), a, "x", ctx).refusal().status == 403);
+    CHECK(decide(actor(Role::auditor), a, "x", ctx).refusal().status == 403);
+  }
+  // Nobody reviews their own organisation's submission.
+  CHECK(decide(actor(Role::reviewer, "Contoso"), Action::claim, "", ctx).refusal().status == 403);
+  CHECK(decide(actor(Role::reviewer, "Contoso"), Action::comment, "hi", ctx).refusal().status == 403);
+  // Submitters comment and send versions for their own organisation only.
+  CHECK(decide(actor(Role::submitter, "Contoso"), Action::comment, "answer", ctx).ok());
+  CHECK(decide(actor(Role::submitter, "Contoso"), Action::approve, "", ctx).refusal().status == 403);
+  CHECK(decide(actor(Role::submitter, "Fabrikam"), Action::comment, "x", ctx).refusal().status == 403);
+  // Deciding needs a claim and the in-review state.
+  CHECK(decide(actor(Role::reviewer), Action::approve, "", ctx).refusal().status == 409);
+  auto claim = decide(actor(Role::reviewer), Action::claim, "", ctx);
+  REQUIRE(claim.ok());
+  CHECK(claim->next == State::in_review);
+  CHECK(claim->add_claim);
+  ctx.state = State::in_review;
+  ctx.actor_claimed = true;
+  CHECK(decide(actor(Role::reviewer), Action::claim, "", ctx).refusal().status == 409);
+  CHECK(decide(actor(Role::reviewer), Action::request_changes, "", ctx).refusal().status == 400);
+  CHECK(decide(actor(Role::reviewer), Action::request_changes, "fix the NIC log", ctx)->next ==
+        State::changes_requested);
+  CHECK(decide(actor(Role::reviewer), Action::reject, "bad", ctx)->next == State::rejected);
+  // Changes requested → a new version puts it back in review.
+  ctx.state = State::changes_requested;
+  CHECK(decide(actor(Role::submitter, "Contoso"), Action::new_version, "", ctx)->next == State::in_review);
+  CHECK(decide(actor(Role::reviewer), Action::approve, "", ctx).refusal().status == 409);
+  // Final states take nothing.
+  ctx.state = State::approved;
+  CHECK(decide(actor(Role::reviewer), Action::comment, "late", ctx).refusal().status == 409);
+  CHECK(decide(actor(Role::submitter, "Contoso"), Action::new_version, "", ctx).refusal().status == 409);
+}
+
+TEST_CASE("review rules: N reviewers and the profile criteria") {
+  ReviewContext ctx;
+  ctx.org = "Contoso";
+  ctx.state = State::in_review;
+  ctx.actor_claimed = true;
+  ctx.reviewers_required = 2;
+  auto first = decide(actor(Role::reviewer), Action::approve, "", ctx);
+  REQUIRE(first.ok());
+  CHECK(first->record_approval);
+  CHECK(first->next == State::in_review);
+  CHECK_FALSE(first->issue_certificate);
+  ctx.approvals = 1;
+  auto second = decide(actor(Role::reviewer), Action::approve, "", ctx);
+  CHECK(second->next == State::approved);
+  CHECK(second->issue_certificate);
+  ctx.actor_approved = true;
+  CHECK(decide(actor(Role::reviewer), Action::approve, "", ctx).refusal().status == 409);
+  ctx.actor_approved = false;
+  ctx.criteria_failures = {"nic: blocking test nic.link@x is fail"};
+  auto refused = decide(actor(Role::reviewer), Action::approve, "", ctx);
+  CHECK(refused.refusal().status == 422);
+  CHECK(refused.refusal().message.find("nic.link@x") != std::string::npos);
+}
+
+TEST_CASE("profile criteria: blockers and required tests per claimed class") {
+  auto results = test::sample_results({{"nic.link@a", "nic.link", "nic", "pass", true},
+                                       {"nic.perf@a", "nic.perf", "nic", "skip", false},
+                                       {"nvme.identify@b", "nvme.identify", "nvme", "pass", true}});
+  auto classes = claimed_classes(results);
+  CHECK(classes == std::vector<std::string>{"nic", "nvme"});
+  Profile p;
+  CHECK(criteria_failures(p, results, classes).empty());
+  p.required["nic"] = {"nic.perf"};
+  auto f = criteria_failures(p, results, classes);
+  REQUIRE(f.size() == 1);
+  CHECK(f[0].find("nic.perf@a did not pass (skip)") != std::string::npos);
+  p.required["nic"] = {"nic.sriov"};
+  CHECK(criteria_failures(p, results, classes).at(0).find("nic.sriov was not run") != std::string::npos);
+  auto failing = test::sample_results({{"nvme.identify@b", "nvme.identify", "nvme", "fail", true}});
+  CHECK(criteria_failures(Profile{}, failing, claimed_classes(failing)).size() == 1);
+  CHECK_FALSE(criteria_failures(Profile{}, json::object(), {}).empty());
+
+  auto parsed = parse_profile(json::parse(R"({"name":"v1","reviewers":2,"classes":{"nic":{"required":["nic.link"]}}})"));
+  REQUIRE(parsed.ok());
+  CHECK(parsed->reviewers == 2);
+  CHECK(parsed->required.at("nic") == std::vector<std::string>{"nic.link"});
+  CHECK_FALSE(parse_profile(json::parse(R"({"reviewers":0})")).ok());
+  CHECK_FALSE(parse_profile(json::parse(R"({"classes":{"nic":{}}})")).ok());
+  CHECK(parse_profile(json::parse(R"({"typo":1})")).message().find("unknown key") != std::string::npos);
+}
+
+TEST_CASE("audit chain: altered, removed, reordered and truncated entries are found") {
+  std::vector<AuditEntry> log;
+  std::string prev = k_genesis_hash;
+  for (int i = 1; i <= 5; ++i) {
+    AuditEntry e;
+    e.seq = i;
+    e.time = "2026-01-01T00:00:0" + std::to_string(i) + "Z";
+    e.actor = "alice";
+    e.action = "user.add";
+    e.object = "u" + std::to_string(i);
+    e.detail = {{"n", i}};
+    e.prev_hash = prev;
+    e.hash = audit_hash(e);
+    prev = e.hash;
+    log.push_back(e);
+  }
+  auto head = std::make_pair(std::int64_t{5}, log.back().hash);
+  CHECK(verify_chain(log, head).ok);
+  auto altered = log;
+  altered[2].object = "mallory";
+  CHECK_FALSE(verify_chain(altered, head).ok);
+  auto removed = log;
+  removed.erase(removed.begin() + 1);
+  CHECK_FALSE(verify_chain(removed, head).ok);
+  auto reordered = log;
+  std::swap(reordered[1], reordered[2]);
+  CHECK_FALSE(verify_chain(reordered, head).ok);
+  auto truncated = log;
+  truncated.pop_back();
+  CHECK_FALSE(verify_chain(truncated, head).ok);
+  // Rewriting the chain from an edit onwards still differs from an anchored head.
+  CHECK(verify_chain(truncated, std::make_pair(std::int64_t{4}, truncated.back().hash)).ok);
+}
+
+TEST_CASE("store: accounts, tokens hashed at rest, keys, audit of every change") {
+  test::TempDir tmp;
+  auto db = (tmp / "certdb.sqlite").string();
+  Store store(db, {});
+  CHECK(store.schema_version() == latest_schema_version());
+  REQUIRE(store.add_user("cli:root", "vendor1", "Contoso", Role::submitter).ok());
+  CHECK(store.add_user("cli:root", "vendor1", "Contoso", Role::submitter).refusal().status == 409);
+  CHECK(store.add_user("cli:root", "bad name", "Contoso", Role::submitter).refusal().status == 400);
+  auto token = store.issue_token("cli:root", "vendor1", "ci");
+  REQUIRE(token.ok());
+  auto who = store.authenticate(*token);
+  REQUIRE(who);
+  CHECK(who->name == "vendor1");
+  CHECK_FALSE(store.authenticate(*token + "x"));
+  // Only the hash is stored: the token text appears nowhere in the file.
+  auto raw = read_file(db);
+  REQUIRE(raw.ok());
+  CHECK(raw->find(*token) == std::string::npos);
+  CHECK(store.issue_token("cli:root", "nobody", "x").refusal().status == 404);
+  REQUIRE(store.revoke_tokens("cli:root", "vendor1", "ci").ok());
+  CHECK_FALSE(store.authenticate(*token));
+  REQUIRE(store.add_user("cli:root", "rev1", "SIG", Role::reviewer).ok());
+  CHECK(store.add_key("cli:root", "rev1", {"SHA256:aa", "ed25519", "pem", "", ""}).refusal().status == 409);
+  REQUIRE(store.add_key("cli:root", "vendor1", {"SHA256:aa", "ed25519", "pem", "", ""}).ok());
+  CHECK(store.keys("vendor1").size() == 1);
+  REQUIRE(store.set_role("cli:root", "rev1", Role::auditor).ok());
+  CHECK(store.user("rev1")->role == Role::auditor);
+  auto log = store.audit();
+  std::vector<std::string> actions;
+  for (const auto& e : log) actions.push_back(e.action);
+  CHECK(actions == std::vector<std::string>{"user.add", "token.issue", "token.revoke", "user.add", "key.add",
+                                            "user.role"});
+  CHECK(store.verify_audit().ok);
+}
+
+namespace {
+
+// The whole submission life cycle on one backend (sqlite file or PostgreSQL URL).
+void store_workflow(const std::string& url) {
+  StoreOptions opt;
+  opt.profile.reviewers = 2;
+  Store store(url, opt);
+  auto vendor = *store.add_user("cli:root", "vendor1", "Contoso", Role::submitter);
+  auto other = *store.add_user("cli:root", "vendor2", "Fabrikam", Role::submitter);
+  auto r1 = *store.add_user("cli:root", "rev1", "SIG", Role::reviewer);
+  auto r2 = *store.add_user("cli:root", "rev2", "Linaro", Role::reviewer);
+  auto own = *store.add_user("cli:root", "rev3", "Contoso", Role::reviewer);
+  std::vector<CertificateChange> heard;
+  store.on_certificate_change([&](const CertificateChange& c) { heard.push_back(c); });
+
+  auto in = test::sample_ingest("bundle-v1", {{"nic.link@0000:09:00.0", "nic.link", "nic", "pass", true}});
+  auto first = store.ingest(vendor, in);
+  REQUIRE(first.ok());
+  CHECK(first->id == "SUB-000001");
+  CHECK_FALSE(first->duplicate);
+  auto again = store.ingest(vendor, in);
+  REQUIRE(again.ok());
+  CHECK(again->duplicate);
+  CHECK(again->id == first->id);
+  CHECK(store.ingest(other, in).refusal().status == 409);
+  CHECK(store.ingest(r1, in).refusal().status == 403);
+  CHECK(store.submissions({}).size() == 1);
+
+  auto id = first->id;
+  CHECK(store.review(own, id, Action::claim, "").refusal().status == 403);
+  CHECK(store.review(other, id, Action::comment, "hi").refusal().status == 404);
+  REQUIRE(store.review(r1, id, Action::claim, "").ok());
+  CHECK(store.queue().at(0).claimed_by == std::vector<std::string>{"rev1"});
+  REQUIRE(store.review(r1, id, Action::request_changes, "attach the NIC firmware log").ok());
+  CHECK(store.submission(id)->state == State::changes_requested);
+  REQUIRE(store.review(vendor, id, Action::comment, "will do").ok());
+  auto v2 = store.add_version(vendor, id, test::sample_ingest("bundle-v2", {{"nic.link@0000:09:00.0", "nic.link",
+                                                                               "nic", "pass", true},
+                                                                              {"nic.fw@0000:09:00.0", "nic.fw", "nic",
+                                                                               "pass", false}}));
+  REQUIRE(v2.ok());
+  CHECK(v2->version == 2);
+  CHECK(v2->state == State::in_review);
+  auto approved1 = store.review(r1, id, Action::approve, "");
+  REQUIRE(approved1.ok());
+  CHECK(approved1->state == State::in_review);  // one of two approvals
+  CHECK(heard.empty());
+  CHECK(store.review(r2, id, Action::approve, "").refusal().status == 409);  // not claimed
+  REQUIRE(store.review(r2, id, Action::claim, "").ok());
+  auto approved = store.review(r2, id, Action::approve, "looks good");
+  REQUIRE(approved.ok());
+  CHECK(approved->state == State::approved);
+  REQUIRE_FALSE(approved->certificate_id.empty());
+  CHECK(store.review(r1, id, Action::reject, "late").refusal().status == 409);
+
+  auto certs = store.certificates();
+  REQUIRE(certs.size() == 1);
+  const auto& c = certs[0];
+  CHECK(c["id"] == approved->certificate_id);
+  CHECK(c["submission_id"] == id);
+  CHECK(c["bundle_sha256"] == sha256_hex("bundle-v2"));
+  CHECK(c["status"] == "active");
+  CHECK(c["vendor"] == "Contoso");
+  CHECK(c["product"] == "HWLab-1000");
+  CHECK(c["model"] == "HWL-1000-2U");
+  CHECK(c["classes"] == json::array({"nic"}));
+  CHECK(c["os"]["id"] == "openeuler");
+  CHECK(c["os"]["id_like"] == json::array({"rhel", "fedora"}));
+  CHECK(c["arch"] == "x86_64");
+  CHECK(c["hardware"]["devices"].size() == 1);
+  CHECK(c["hardware"]["devices"][0]["vendor_id"] == "8086");
+  CHECK(c["tests"].size() == 2);
+  CHECK(c["summary"]["pass"] == 2);
+  REQUIRE(heard.size() == 1);
+  CHECK(heard[0].kind == "issued");
+  CHECK(heard[0].record["id"] == c["id"]);
+
+  auto withdrawn = c;
+  withdrawn["status"] = "withdrawn";
+  withdrawn["withdrawn"] = {{"reason", "firmware recall"}, {"by", "rev1"}, {"date", "2026-02-01"}};
+  REQUIRE(store.update_certificate("rev1", "withdrawn", withdrawn).ok());
+  CHECK(store.certificate(c["id"].get<std::string>())->at("status") == "withdrawn");
+  auto forged = c;
+  forged["bundle_sha256"] = sha256_hex("other");
+  CHECK(store.update_certificate("rev1", "updated", forged).refusal().status == 409);
+  CHECK(heard.size() == 2);
+
+  auto verdict = store.verify_audit();
+  CHECK(verdict.ok);
+  CHECK(verdict.entries >= 14);
+  auto d = version_diff(store.version_documents(id, 1)->first, store.version_documents(id, 1)->second,
+                        store.version_documents(id, 2)->first, store.version_documents(id, 2)->second);
+  CHECK(d["tests"]["added"].size() == 1);
+  CHECK(d["tests"]["added"][0]["id"] == "nic.fw@0000:09:00.0");
+}
+
+}  // namespace
+
+TEST_CASE("store: ingest, dedupe, review with two reviewers, certificate record and notification") {
+  test::TempDir tmp;
+  store_workflow((tmp / "certdb.sqlite").string());
+}
+
+TEST_CASE("store: approval refused while the profile's criteria fail") {
+  test::TempDir tmp;
+  Store store((tmp / "certdb.sqlite").string(), {});
+  auto vendor = *store.add_user("cli:root", "vendor1", "Contoso", Role::submitter);
+  auto rev = *store.add_user("cli:root", "rev1", "SIG", Role::reviewer);
+  auto in = test::sample_ingest("b", {{"nvme.identify@n0", "nvme.identify", "nvme", "fail", true}});
+  auto id = store.ingest(vendor, in)->id;
+  REQUIRE(store.review(rev, id, Action::claim, "").ok());
+  auto r = store.review(rev, id, Action::approve, "");
+  CHECK(r.refusal().status == 422);
+  CHECK(store.submission(id)->state == State::in_review);
+  CHECK(store.certificates().empty());
+}
+
+namespace {
+
+// Tampering by direct SQL (the database owner's power) must be detected.
+void audit_tampering(const std::function<std::string()>& fresh_db) {
+  struct Case {
+    const char* what;
+    const char* sql;
+  };
+  const Case cases[] = {
+      {"altered", "UPDATE audit SET actor = 'mallory' WHERE seq = 2"},
+      {"removed", "DELETE FROM audit WHERE seq = 2"},
+      {"reordered", "UPDATE audit SET seq = -1 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 3; "
+                    "UPDATE audit SET seq = 3 WHERE seq = -1"},
+      {"truncated", "DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit)"},
+      {"detail altered", "UPDATE audit SET detail = '{\"role\":\"admin\"}' WHERE seq = 1"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.what);
+    auto db = fresh_db();
+    {
+      Store store(db, {});
+      for (auto n : {"a", "b", "c", "d"}) REQUIRE(store.add_user("cli:root", n, "Org", Role::reviewer).ok());
+      REQUIRE(store.verify_audit().ok);
+    }
+    open_connection(db)->exec_script(c.sql);
+    Store store(db, {});
+    auto v = store.verify_audit();
+    CHECK_FALSE(v.ok);
+    CHECK_FALSE(v.problems.empty());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("audit verify on the database: tampering by direct SQL is detected") {
+  test::TempDir tmp;
+  int n = 0;
+  audit_tampering([&] { return (tmp / ("t" + std::to_string(++n) + ".sqlite")).string(); });
+}
+
+TEST_CASE("migrations: versioned, idempotent, newer schema refused") {
+  test::TempDir tmp;
+  auto db = (tmp / "m.sqlite").string();
+  auto c = open_connection(db);
+  CHECK(schema_version(*c) == 0);
+  CHECK(migrate(*c) == latest_schema_version());
+  CHECK(migrate(*c) == latest_schema_version());
+  auto mode = c->query("PRAGMA journal_mode");
+  CHECK(mode.at(0).text(0) == "wal");
+  c->execute("INSERT INTO schema_migrations (version, what, applied) VALUES (999, 'future', 'x')");
+  CHECK_THROWS_AS(migrate(*c), DbError);
+}
+
+// PostgreSQL: the same store, workflow and tamper checks against a real
+// server (tests/certdb_postgres.sh starts a throwaway one and runs these).
+TEST_CASE("postgres: store workflow, audit tampering, migrations" * doctest::test_suite("postgres") * doctest::skip()) {
+  store_workflow(test::fresh_postgres_db());
+  audit_tampering([] { return test::fresh_postgres_db(); });
+  auto url = test::fresh_postgres_db();
+  auto c = open_connection(url);
+  CHECK(c->dialect() == Dialect::postgres);
+  CHECK(migrate(*c) == latest_schema_version());
+  CHECK(migrate(*c) == latest_schema_version());
+  Store store(url, {});
+  REQUIRE(store.add_user("cli:root", "v", "Org", Role::submitter).ok());
+  auto t = store.issue_token("cli:root", "v", "x");
+  REQUIRE(t.ok());
+  CHECK(store.authenticate(*t)->name == "v");
+  CHECK(store.add_user("cli:root", "v", "Org", Role::submitter).refusal().status == 409);
+}
