@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <ctime>
 #include <iostream>
 #include <thread>
@@ -28,6 +29,7 @@ struct RunArgs {
   std::string results = "results";
   std::string run_id;
   double grace_s = 5;
+  std::vector<std::string> params;  // NAME=VALUE
 };
 
 std::string new_run_id() {
@@ -187,6 +189,15 @@ void run(RunArgs& a, int& exit_code) {
   o.boot_id = boot_id();
   for (char** e = environ; *e; ++e)
     if (std::string_view(*e).rfind("CERTIFY_", 0) != 0) o.base_env.emplace_back(*e);
+  for (const auto& p : a.params) {
+    auto eq = p.find('=');
+    std::string name = p.substr(0, eq);
+    if (eq == std::string::npos || name.empty() ||
+        name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != std::string::npos)
+      throw CommandError("--param '" + p + "' must be NAME=VALUE with NAME of letters, digits and _");
+    for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    o.param_env.push_back("CERTIFY_PARAM_" + name + "=" + p.substr(eq + 1));
+  }
 
   runner::ProgressMode mode = a.quiet  ? runner::ProgressMode::quiet
                               : a.json ? runner::ProgressMode::json
@@ -231,6 +242,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--force-changed", a->force_changed, "Resume even though test definitions changed (reruns them)");
   cmd->add_flag("--json", a->json, "Progress as JSON event lines on standard output");
   cmd->add_flag("--quiet,-q", a->quiet, "No progress output");
+  cmd->add_option("--param", a->params, "Test parameter NAME=VALUE for every test, over the suites' own (e.g. peer=HOST)");
   cmd->callback([a, &exit_code] { run(*a, exit_code); });
 }
 

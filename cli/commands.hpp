@@ -25,6 +25,7 @@ using Registrar = void (*)(CLI::App& app, int& exit_code);
 
 void add_probe_command(CLI::App& app, int& exit_code);
 void add_builtin_command(CLI::App& app, int& exit_code);
+void add_peer_command(CLI::App& app, int& exit_code);  // suites: nic peer (issue 6)
 void add_submit_command(CLI::App& app, int& exit_code);
 // bundle, keygen, sign, verify (issue 8)
 void add_bundle_commands(CLI::App& app, int& exit_code);

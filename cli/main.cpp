@@ -14,6 +14,7 @@ constexpr certify::cli::Registrar k_commands[] = {
     certify::cli::add_run_command,
     certify::cli::add_report_command,
     certify::cli::add_builtin_command,
+    certify::cli::add_peer_command,
     certify::cli::add_bundle_commands,  // bundle, keygen, sign, verify
     certify::cli::add_submit_command,
     certify::cli::add_swcheck_command,

@@ -31,7 +31,8 @@ RunSetup make_run_setup(const PlanArgs& a) {
     if (!inv) throw CommandError(inv.message());
     s.inventory = probe::to_json(*inv);
   }
-  std::filesystem::path dir = a.suites.empty() ? data_dir() / "testsuites" : std::filesystem::path(a.suites);
+  // Absolute: external tests run with their job's log folder as working directory.
+  std::filesystem::path dir = std::filesystem::absolute(a.suites.empty() ? data_dir() / "testsuites" : std::filesystem::path(a.suites));
   auto suites = runner::load_suites(dir);
   if (!suites) throw CommandError(suites.message());
   runner::PlanOptions po;

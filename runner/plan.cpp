@@ -38,7 +38,9 @@ std::string check(const Requirement& r, const nlohmann::json& dev, const std::fi
     }
     case Requirement::Kind::prop: {
       const auto& props = dev.contains("props") ? dev["props"] : dev;
-      if (!props.is_object() || !props.contains(r.name) || !truthy(props[r.name]))
+      // With a value the prop must equal it (value="false" matches false);
+      // without one it must be present and not false/0/empty.
+      if (!props.is_object() || !props.contains(r.name) || (r.value.empty() && !truthy(props[r.name])))
         return "prop " + r.name + " is absent";
       if (!r.value.empty() && json_text(props[r.name]) != r.value)
         return "prop " + r.name + " is " + json_text(props[r.name]) + ", requires " + r.value;

@@ -64,6 +64,7 @@ Launch make_launch(const Job& j, const RunOptions& o, bool after_reboot) {
   l.env.push_back("CERTIFY_TIMEOUT=" + std::to_string(j.test.timeout_s));
   if (after_reboot) l.env.push_back("CERTIFY_AFTER_REBOOT=1");
   for (const auto& [k, v] : j.test.params) l.env.push_back("CERTIFY_PARAM_" + upper(k) + "=" + v);
+  l.env.insert(l.env.end(), o.param_env.begin(), o.param_env.end());  // later entries win
   l.cwd = dir;
   l.stdout_path = dir / "stdout.log";
   l.stderr_path = dir / "stderr.log";

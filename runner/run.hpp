@@ -30,6 +30,7 @@ struct RunOptions {
   std::chrono::milliseconds grace{5000};  // SIGTERM -> SIGKILL
   std::string boot_id;                    // this boot (/proc/sys/kernel/random/boot_id)
   std::vector<std::string> base_env;      // environment handed to every test
+  std::vector<std::string> param_env;     // CERTIFY_PARAM_* from the command line; override suite params
 };
 
 // What the run reports as it goes (progress.hpp renders it).
