@@ -400,6 +400,7 @@ TEST_CASE("peer: TCP and UDP both ways over loopback; missing and wrong peers ar
       o.streams = 2;
       o.seconds = 0.5;
       o.udp_mbps = 20;
+      if (::geteuid() == 0) o.bind_device = "lo";  // SO_BINDTODEVICE, as nic.throughput does
       auto r = peer::measure(o);
       REQUIRE_MESSAGE(r.ok(), proto << (from ? " from" : " to") << ": " << (r.ok() ? "" : r.message()));
       CHECK(r->bytes > 0);
@@ -410,6 +411,10 @@ TEST_CASE("peer: TCP and UDP both ways over loopback; missing and wrong peers ar
         CHECK(r->loss_percent < 50);
       }
     }
+  if (::geteuid() == 0) {
+    auto nodev = peer::hello("127.0.0.1", port, 2, "no-such-if0");
+    CHECK_FALSE(nodev.ok());
+  }
   stop = true;
   server.join();
   ::close(fds[0]);

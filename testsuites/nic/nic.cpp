@@ -365,8 +365,10 @@ TestResult nic_throughput(TestContext& ctx) {
     o.host = target.substr(0, colon);
     o.port = std::atoi(target.c_str() + colon + 1);
   }
-  // The peer must answer before anything is measured, and over this NIC.
-  auto h = peer::hello(o.host, o.port, o.timeout_s);
+  // Every socket is bound to this port: the measurement crosses it even when
+  // the routing table would prefer another. The peer must answer first.
+  o.bind_device = ifname;
+  auto h = peer::hello(o.host, o.port, o.timeout_s, ifname);
   if (!h) return TestResult::fail("peer check: " + h.message());
   auto ms = measure_all(o, ctx.out());
   if (!ms) return TestResult::fail(ms.message());

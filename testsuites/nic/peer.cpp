@@ -90,9 +90,19 @@ int get_port(int fd) {
                                  : ntohs(reinterpret_cast<sockaddr_in&>(s).sin_port);
 }
 
-Result<Fd> connect_to(const sockaddr_storage& addr, Clock::time_point deadline) {
+// Ties a socket to one interface, so the traffic crosses the port under test
+// whatever the routing table prefers (needs CAP_NET_RAW).
+Status bind_to_device(int fd, const std::string& dev) {
+  if (dev.empty()) return ok_status();
+  if (::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev.c_str(), static_cast<socklen_t>(dev.size())) != 0)
+    return make_error(err_text("SO_BINDTODEVICE " + dev));
+  return ok_status();
+}
+
+Result<Fd> connect_to(const sockaddr_storage& addr, Clock::time_point deadline, const std::string& dev = "") {
   Fd fd(::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd.ok()) return make_error(err_text("socket"));
+  if (auto st = bind_to_device(fd.get(), dev); !st) return st.error();
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), addr_len(addr)) != 0) {
     if (errno != EINPROGRESS) return make_error(err_text("connect"));
     if (!wait_fd(fd.get(), POLLOUT, deadline)) return make_error("connect: timed out");
@@ -396,12 +406,13 @@ Status serve(const ServeOptions& o, std::ostream& log) {
 
 namespace {
 
-Result<std::pair<Control, sockaddr_storage>> open_control(const std::string& host, int port, int timeout_s) {
+Result<std::pair<Control, sockaddr_storage>> open_control(const std::string& host, int port, int timeout_s,
+                                                          const std::string& dev) {
   auto addrs = resolve(host, port, SOCK_STREAM, false);
   if (!addrs) return addrs.error();
   std::string last = "no address";
   for (const auto& a : *addrs) {
-    auto fd = connect_to(a, Clock::now() + std::chrono::seconds(timeout_s));
+    auto fd = connect_to(a, Clock::now() + std::chrono::seconds(timeout_s), dev);
     if (!fd) { last = fd.message(); continue; }
     Control ctl(std::move(*fd));
     if (auto st = ctl.send({{"op", "hello"}, {"version", k_protocol_version}}); !st) return st.error();
@@ -416,8 +427,8 @@ Result<std::pair<Control, sockaddr_storage>> open_control(const std::string& hos
 
 }  // namespace
 
-Result<std::string> hello(const std::string& host, int port, int timeout_s) {
-  auto c = open_control(host, port, timeout_s);
+Result<std::string> hello(const std::string& host, int port, int timeout_s, const std::string& dev) {
+  auto c = open_control(host, port, timeout_s, dev);
   if (!c) return c.error();
   return std::string("certify peer protocol ") + std::to_string(k_protocol_version) + " at " + host;
 }
@@ -425,7 +436,7 @@ Result<std::string> hello(const std::string& host, int port, int timeout_s) {
 Result<Measurement> measure(const MeasureOptions& o) {
   if (o.streams < 1 || o.streams > 128) return make_error("streams must be 1-128");
   if (o.seconds <= 0 || o.seconds > 3600) return make_error("seconds must be in (0, 3600]");
-  auto c = open_control(o.host, o.port, o.timeout_s);
+  auto c = open_control(o.host, o.port, o.timeout_s, o.bind_device);
   if (!c) return c.error();
   auto& [ctl, addr] = *c;
   Measurement m;
@@ -454,7 +465,7 @@ Result<Measurement> measure(const MeasureOptions& o) {
   if (o.proto == "tcp") {
     std::vector<Fd> conns;
     for (int i = 0; i < o.streams; ++i) {
-      auto fd = connect_to(data, Clock::now() + std::chrono::seconds(o.timeout_s));
+      auto fd = connect_to(data, Clock::now() + std::chrono::seconds(o.timeout_s), o.bind_device);
       if (!fd) return make_error("data stream " + std::to_string(i) + ": " + fd.message());
       conns.push_back(std::move(*fd));
     }
@@ -493,6 +504,7 @@ Result<Measurement> measure(const MeasureOptions& o) {
     for (int i = 0; i < o.streams; ++i) {
       Fd s(::socket(data.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
       if (!s.ok()) return make_error(err_text("udp socket"));
+      if (auto st = bind_to_device(s.get(), o.bind_device); !st) return st.error();
       int big = 8 << 20;
       ::setsockopt(s.get(), SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
       if (::connect(s.get(), reinterpret_cast<const sockaddr*>(&data), addr_len(data)) != 0) return make_error(err_text("udp connect"));

@@ -38,6 +38,7 @@ struct MeasureOptions {
   double seconds = 5;
   double udp_mbps = 100;           // offered UDP load, all streams together
   int timeout_s = 5;               // connect and reply deadline
+  std::string bind_device;         // SO_BINDTODEVICE: every socket leaves through this interface
 };
 
 struct Measurement {
@@ -52,7 +53,7 @@ struct Measurement {
 };
 
 // Handshake only: is there a certify peer of our protocol version?
-Result<std::string> hello(const std::string& host, int port, int timeout_s);
+Result<std::string> hello(const std::string& host, int port, int timeout_s, const std::string& bind_device = "");
 Result<Measurement> measure(const MeasureOptions& o);
 
 }  // namespace certify::suites::peer
