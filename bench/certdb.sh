@@ -20,6 +20,7 @@ done
 [ -x "$certify" ] && [ -x "$certdb" ] || { echo "build certify and certdb first (ninja -C $build)" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/certdb-bench.XXXXXX)
+chmod 711 "$work"  # the postgres user reaches its data directory below
 pg_bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 server_pid=""
 cleanup() {
@@ -82,6 +83,7 @@ end
 LUA
 
 results=()
+note() { results+=("$1"); echo "$1"; }
 run_backend() {
   local name=$1 db=$2
   "$certdb" user add vendor --org Contoso --role submitter --db "$db" >/dev/null
@@ -108,13 +110,13 @@ run_backend() {
   local stored
   stored=$(curl -s -H "Authorization: Bearer $rt" "$url/api/v1/queue" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["queue"]))')
   [ "$stored" = "$n" ] || { echo "$name: queue holds $stored of $n" >&2; exit 1; }
-  results+=("$(printf '%-10s ingest+verify  %6d bundles  %7.1f s  %8.1f bundles/s' "$name" "$n" "$ingest" "$(calc "$n / $ingest")")")
+  note "$(printf '%-10s ingest+verify  %6d bundles  %7.1f s  %8.1f bundles/s' "$name" "$n" "$ingest" "$(calc "$n / $ingest")")"
   for path in "/api/v1/submissions" "/api/v1/queue"; do
     local line
     line=$(wrk -t2 -c50 -d"${secs}s" --latency -s "$wrk_lua" -H "Authorization: Bearer $rt" "$url$path" | grep '^WRK ')
     read -r _ reqs errs rps p50 p99 <<<"$line"
-    results+=("$(printf '%-10s GET %-20s 50 clients  %8.1f req/s  p50 %7.2f ms  p99 %7.2f ms  (%d requests, %d errors)' \
-      "$name" "$path" "$rps" "$p50" "$p99" "$reqs" "$errs")")
+    note "$(printf '%-10s GET %-20s 50 clients  %8.1f req/s  p50 %7.2f ms  p99 %7.2f ms  (%d requests, %d errors)' \
+      "$name" "$path" "$rps" "$p50" "$p99" "$reqs" "$errs")"
   done
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
   "$certdb" audit verify --db "$db" >/dev/null || { echo "$name: audit log does not verify" >&2; exit 1; }
@@ -131,7 +133,7 @@ if [ -x "$pg_bindir/initdb" ]; then
   runuser -u postgres -- "$pg_bindir/psql" -h 127.0.0.1 -p "$pgport" -U postgres -qc "CREATE DATABASE certdb" >/dev/null
   run_backend postgresql "postgresql://postgres@127.0.0.1:$pgport/certdb"
 else
-  results+=("postgresql: not installed (apt-get install postgresql): skipped")
+  note "postgresql: not installed (apt-get install postgresql): skipped"
 fi
 
 echo
