@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "certdb/commands.hpp"
+#include "certdb/copy.hpp"
 #include "certdb/ingest.hpp"
 #include "certdb/migrations.hpp"
 #include "certdb/store.hpp"
@@ -48,6 +49,22 @@ void add_admin_commands(CLI::App& app, int& exit_code) {
   migrate_cmd->callback([db] {
     Store store(*db, {});
     std::cout << "schema version " << store.schema_version() << " (latest " << latest_schema_version() << ")\n";
+  });
+
+  struct CopyArgs {
+    std::string from, to;
+  };
+  auto ca = std::make_shared<CopyArgs>();
+  auto* copy_cmd = app.add_subcommand(
+      "copy", "Copy a whole database to an empty one on another backend (sqlite to PostgreSQL); stop the server first");
+  copy_cmd->add_option("--from", ca->from, "Source: sqlite file or postgresql:// URL")->required();
+  copy_cmd->add_option("--to", ca->to, "Target (created or migrated; must hold no data)")->required();
+  copy_cmd->callback([ca] {
+    auto rep = copy_database(ca->from, ca->to);
+    if (!rep) throw CommandError(rep.message(), k_exit_failed);
+    for (const auto& [table, n] : rep->rows) std::cout << table << ": " << n << " rows\n";
+    std::cout << "copied at schema version " << rep->schema_version << "; check it with 'certdb audit verify --db "
+              << ca->to << "'\n";
   });
 
   auto* user = app.add_subcommand("user", "Manage accounts, roles, API tokens and signing keys");
