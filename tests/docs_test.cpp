@@ -78,6 +78,55 @@ TEST_CASE("certify man documents every subcommand and every long option of --hel
   CHECK(text.find(".SH EXIT STATUS") != std::string::npos);
 }
 
+namespace {
+
+// Every subcommand path of a CLI11 program, from its --help: {"user"},
+// {"user", "add"}, ...
+void subcommand_paths(const std::string& bin, std::vector<std::string> prefix,
+                      std::vector<std::vector<std::string>>& out) {
+  std::vector<std::string> argv = {bin};
+  argv.insert(argv.end(), prefix.begin(), prefix.end());
+  argv.push_back("--help");
+  for (const auto& s : subcommands_from_help(run_command(argv).out)) {
+    auto path = prefix;
+    path.push_back(s);
+    out.push_back(path);
+    subcommand_paths(bin, path, out);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("certdb(8) documents every subcommand, nested ones included, and every long option") {
+  const auto bin = build_path("certdb/certdb").string();
+  auto man = run_command({bin, "man", "--template", source_path("docs/man/certdb.8.in").string()});
+  REQUIRE(man.exit_code == 0);
+  auto text = unroff(man.out);
+  std::vector<std::vector<std::string>> paths;
+  subcommand_paths(bin, {}, paths);
+  REQUIRE(paths.size() >= 10);  // serve, migrate, copy, user add/role/token/key/list, audit verify/show, ...
+  for (const auto& p : paths) {
+    std::string name = "certdb";
+    for (const auto& w : p) name += " " + w;
+    CAPTURE(name);
+    CHECK(text.find(".SS \"" + name + "\"") != std::string::npos);
+    std::vector<std::string> argv = {bin};
+    argv.insert(argv.end(), p.begin(), p.end());
+    argv.push_back("--help");
+    for (const auto& o : long_options_from_help(run_command(argv).out)) {
+      CAPTURE(o);
+      CHECK(text.find(o) != std::string::npos);
+    }
+  }
+  CHECK(text.find("\n@COMMANDS@\n") == std::string::npos);  // the placeholder line was replaced
+  CHECK(text.find(".SH COMMANDS") != std::string::npos);
+  TempDir t;
+  std::ofstream(t / "certdb.8") << man.out;
+  auto r = run_command({"groff", "-man", "-Tutf8", "-ww", "-z", (t / "certdb.8").string()});
+  CHECK(r.exit_code == 0);
+  CHECK_MESSAGE(r.err.empty(), r.err);
+}
+
 TEST_CASE("the generated man page renders without groff warnings") {
   TempDir t;
   auto man = run_command({certify_bin(), "man", "--template", source_path("docs/man/certify.1.in").string()});
