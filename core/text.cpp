@@ -5,24 +5,41 @@
 
 namespace certify {
 
+namespace {
+
+// Length of the valid UTF-8 sequence at in[i], or 0 when it is not one
+// (overlong forms, surrogates, code points above U+10FFFF, truncation).
+std::size_t sequence_length(std::string_view in, std::size_t i) {
+  auto c = static_cast<unsigned char>(in[i]);
+  std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+  bool ok = len > 0 && i + len <= in.size();
+  for (std::size_t k = 1; ok && k < len; ++k)
+    ok = (static_cast<unsigned char>(in[i + k]) & 0xc0) == 0x80;
+  if (ok && len > 1) {
+    std::uint32_t cp = c & (0xff >> (len + 1));
+    for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(in[i + k]) & 0x3f);
+    static constexpr std::uint32_t k_min[] = {0, 0, 0x80, 0x800, 0x10000};
+    ok = cp >= k_min[len] && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
+  }
+  return ok ? len : 0;
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view in) {
+  for (std::size_t i = 0; i < in.size();) {
+    auto len = sequence_length(in, i);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
 std::string valid_utf8(std::string_view in) {
   std::string out;
   out.reserve(in.size());
-  std::size_t i = 0;
-  while (i < in.size()) {
-    auto c = static_cast<unsigned char>(in[i]);
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    bool ok = len > 0 && i + len <= in.size();
-    for (std::size_t k = 1; ok && k < len; ++k)
-      ok = (static_cast<unsigned char>(in[i + k]) & 0xc0) == 0x80;
-    if (ok && len > 1) {
-      // Reject overlong forms, surrogates and code points above U+10FFFF.
-      std::uint32_t cp = c & (0xff >> (len + 1));
-      for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(in[i + k]) & 0x3f);
-      static constexpr std::uint32_t k_min[] = {0, 0, 0x80, 0x800, 0x10000};
-      ok = cp >= k_min[len] && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
-    }
-    if (ok) {
+  for (std::size_t i = 0; i < in.size();) {
+    if (auto len = sequence_length(in, i)) {
       out.append(in.substr(i, len));
       i += len;
     } else {

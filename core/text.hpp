@@ -10,5 +10,6 @@ namespace certify {
 // JSON output needs valid UTF-8: invalid sequences (overlong forms,
 // surrogates, code points above U+10FFFF, truncated sequences) become '?'.
 std::string valid_utf8(std::string_view in);
+bool is_valid_utf8(std::string_view in);
 
 }  // namespace certify

@@ -139,7 +139,7 @@ json sysfs_caches(ProbeContext& ctx, const std::vector<int>& cpus) {
       }
       auto size = parse_cache_size(*size_s);
       if (!size) {
-        ctx.warn("cpu", d + "/size: unreadable '" + valid_utf8(*size_s) + "'");
+        ctx.warn("cpu", d + "/size: unreadable '" + *size_s + "'");
         continue;
       }
       std::string name = "L" + std::to_string(*level);
@@ -147,7 +147,7 @@ json sysfs_caches(ProbeContext& ctx, const std::vector<int>& cpus) {
       else if (*type == "Instruction") name += "i";
       auto& a = acc[name];
       a.level = static_cast<int>(*level);
-      a.type = valid_utf8(*type);
+      a.type = *type;
       a.size = std::max(a.size, *size);
       auto shared = read_list_or_mask(ctx, join(d, "shared_cpu_list"), join(d, "shared_cpu_map"));
       a.instances.insert(shared ? *shared : std::set<int>{cpu});
@@ -218,7 +218,7 @@ void probe_cpu(ProbeContext& ctx) {
   std::string arch;
   if (auto it = ctx.inv.os.find("arch"); it != ctx.inv.os.end() && it->is_string()) arch = *it;
   if (arch.empty())
-    if (auto a = ctx.root.attr("/proc/sys/kernel/arch")) arch = valid_utf8(*a);  // "--class cpu" alone
+    if (auto a = ctx.root.attr("/proc/sys/kernel/arch")) arch = *a;  // "--class cpu" alone
   bool arch_from_cpuinfo = false;
   if (arch.empty()) {
     arch = cpuinfo_arch(info);

@@ -65,6 +65,7 @@ std::optional<std::string> Sysroot::attr(std::string_view abs) const {
   if (s->empty()) return std::nullopt;
   // Attributes end up in JSON; a damaged or hostile tree must not make
   // the output invalid (or throw when it is serialised).
+  if (is_valid_utf8(*s)) return s;  // the common case: no copy
   return valid_utf8(*s);
 }
 

@@ -44,7 +44,7 @@ void from_dmi_id(ProbeContext& ctx) {
   auto& sys = ctx.inv.system;
   for (const auto& k : k_dmi_id) {
     auto v = ctx.root.attr(std::string("/sys/class/dmi/id/") + k.file);
-    if (v) sys[k.section][k.key] = valid_utf8(*v);
+    if (v) sys[k.section][k.key] = *v;
   }
   if (auto t = ctx.root.attr_int("/sys/class/dmi/id/chassis_type", 10))
     sys["chassis"]["type"] = smbios::chassis_type_name(static_cast<std::uint8_t>(*t & 0x7F));
