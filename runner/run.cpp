@@ -51,9 +51,7 @@ Launch make_launch(const Job& j, const RunOptions& o, bool after_reboot) {
   std::filesystem::remove(dir / "result.json");
   Launch l;
   if (j.test.is_builtin()) l.argv = {o.self_exe.string(), "builtin", j.test.target()};
-  // Absolute: the child runs in its work directory, and --suites may be
-  // relative to where certify was started.
-  else l.argv = {std::filesystem::absolute(j.suite_dir / j.test.target()).string()};
+  else l.argv = {(j.suite_dir / j.test.target()).string()};
   l.env = o.base_env;
   l.env.push_back("CERTIFY_DEVICE=" + j.device_id);
   l.env.push_back("CERTIFY_DEVICE_JSON=" + j.device.dump());
@@ -216,6 +214,22 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
     return ok_status();
   };
 
+  // A job that ends without a process (skipped before start, or could not start).
+  auto end_unstarted = [&](std::size_t i, const std::string& status, const std::string& reason,
+                           system_clock::time_point wall) -> Status {
+    JobRecord rec = records[plan.jobs[i].id];
+    rec.state = "done";
+    rec.status = status;
+    rec.reason = reason;
+    rec.started = rec.finished = iso_time(wall);
+    if (auto st = journal.mark_done(rec); !st) return st;
+    records[rec.id] = rec;
+    ++done;
+    sched.finish(i);
+    tick(RunEvent::Kind::finish, rec.id, rec.status, rec.reason, 0);
+    return ok_status();
+  };
+
   bool stopping = false;
   auto last_tick = clock.now();
   while (true) {
@@ -235,32 +249,18 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
       const auto& j = plan.jobs[*next];
       auto started_wall = clock.wall();
       if (j.test.needs_root && !o.is_root) {
-        JobRecord rec = records[j.id];
-        rec.state = "done";
-        rec.status = "skip";
-        rec.reason = "needs root: run certify as root to include this test";
-        rec.started = rec.finished = iso_time(started_wall);
-        if (auto st = journal.mark_done(rec); !st) return st.error();
-        records[j.id] = rec;
-        ++done;
-        sched.finish(*next);
-        tick(RunEvent::Kind::finish, j.id, rec.status, rec.reason, 0);
+        if (auto st = end_unstarted(*next, "skip", "needs root: run certify as root to include this test",
+                                    started_wall);
+            !st)
+          return st.error();
         continue;
       }
       auto launch = make_launch(j, o, after_reboot[*next]);
       if (auto st = journal.mark_running(j.id, iso_time(started_wall), o.boot_id); !st) return st.error();
       auto pid = procs.start(launch);
       if (!pid) {
-        JobRecord rec = records[j.id];
-        rec.state = "done";
-        rec.status = "error";
-        rec.reason = "cannot start: " + pid.message();
-        rec.started = rec.finished = iso_time(started_wall);
-        if (auto st = journal.mark_done(rec); !st) return st.error();
-        records[j.id] = rec;
-        ++done;
-        sched.finish(*next);
-        tick(RunEvent::Kind::finish, j.id, rec.status, rec.reason, 0);
+        if (auto st = end_unstarted(*next, "error", "cannot start: " + pid.message(), started_wall); !st)
+          return st.error();
         continue;
       }
       Running r{*next, *pid, clock.now(), clock.now() + seconds(j.test.timeout_s), std::nullopt, started_wall};
