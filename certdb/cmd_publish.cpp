@@ -12,6 +12,7 @@
 #include "certdb/generate.hpp"
 #include "certdb/list_api.hpp"
 #include "certdb/publish.hpp"
+#include "certdb/store.hpp"
 #include "core/files.hpp"
 
 namespace certify::certdb::cli {
@@ -19,7 +20,7 @@ namespace certify::certdb::cli {
 namespace {
 
 struct PublishArgs {
-  std::string records, out, key, title = "Certified hardware";
+  std::string records, db, out, key, title = "Certified hardware";
   unsigned bucket_level = 10, threads = 2;
   std::size_t shard = 10000;
   bool json = false;
@@ -27,12 +28,23 @@ struct PublishArgs {
 
 void run_publish(const PublishArgs& a) {
   using clock = std::chrono::steady_clock;
+  if (a.records.empty() == a.db.empty()) throw CommandError("publish wants --records FILE or --db DB (one of them)");
   auto t0 = clock::now();
-  auto text = read_file(a.records, std::size_t{64} << 30);
-  if (!text) throw CommandError(text.message());
   Catalog catalog;
-  if (auto st = catalog.load_jsonl(*text, a.threads); !st) throw CommandError(a.records + ": " + st.message());
-  std::string().swap(*text);
+  if (!a.db.empty()) {
+    // The database's certificates, as `certdb serve` lists them. A record
+    // that breaks the contract stops the publication: a signed list must
+    // not leave a certificate out silently.
+    if (!is_postgres_url(a.db) && !std::filesystem::exists(a.db))
+      throw CommandError("--db " + a.db + ": no such database");
+    Store store(a.db, StoreOptions{});
+    for (const auto& record : store.certificates())
+      if (auto st = catalog.upsert(record); !st) throw CommandError(a.db + ": " + st.message());
+  } else {
+    auto text = read_file(a.records, std::size_t{64} << 30);
+    if (!text) throw CommandError(text.message());
+    if (auto st = catalog.load_jsonl(*text, a.threads); !st) throw CommandError(a.records + ": " + st.message());
+  }
   auto t1 = clock::now();
   PublishOptions opt;
   opt.out = a.out;
@@ -68,8 +80,12 @@ void run_publish(const PublishArgs& a) {
 void add_publish_commands(CLI::App& app, int& exit_code) {
   auto a = std::make_shared<PublishArgs>();
   auto* pub = app.add_subcommand("publish", "Write the public compatibility list as a static, signed site");
-  pub->add_option("--records", a->records, "Certificate records, JSON Lines (one record a line)")
-      ->required()->check(CLI::ExistingFile);
+  auto* records = pub->add_option("--records", a->records, "Certificate records, JSON Lines (one record a line)")
+                      ->check(CLI::ExistingFile);
+  auto* db = pub->add_option("--db", a->db, "Publish the certificates of this certdb database (sqlite file or "
+                                            "postgresql://...)");
+  records->excludes(db);
+  db->excludes(records);
   pub->add_option("--out", a->out, "Site directory (created; republishing rewrites only what changed)")->required();
   pub->add_option("--key", a->key, "Ed25519 private key (PEM) that signs list.json and the Merkle root")
       ->required()->check(CLI::ExistingFile);

@@ -5,13 +5,14 @@
 
 #include <vector>
 
+#include "certdb/list_service.hpp"
 #include "certdb/server.hpp"
 
 namespace certify::certdb {
 
 inline std::vector<Server::RouteHook> route_hooks() {
   std::vector<Server::RouteHook> hooks;
-  // publication (issue 10): hooks.push_back(...);
+  hooks.push_back(public_list_hook());  // publication (issue 10)
   return hooks;
 }
 
