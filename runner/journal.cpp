@@ -1,5 +1,10 @@
-// Journal on sqlite: WAL, synchronous=NORMAL (a crash never corrupts it; a
-// power cut may roll back the last transactions, which only reruns a job).
+// Journal on sqlite: WAL, synchronous=NORMAL. A commit is in the WAL (the
+// kernel's page cache) when it returns, so a kill -9 or a crash of certify
+// never loses or corrupts one; only a kernel crash or a power cut can roll
+// back the last commits, which reruns those jobs. Syncing every commit
+// (FULL) would cost an fsync per state change on the scheduler's path; it is
+// done only where the kernel may go down next: before a job that expects a
+// reboot or holds the system lock (mark_running with durable).
 #include "runner/journal.hpp"
 
 #include <memory>
@@ -159,7 +164,19 @@ Status Journal::replace_definition(const std::string& id, const std::string& has
   return ok_status();
 }
 
-Status Journal::mark_running(const std::string& id, const std::string& started, const std::string& boot_id) {
+Status Journal::mark_running(const std::string& id, const std::string& started, const std::string& boot_id,
+                             bool durable) {
+  if (durable) {
+    if (auto st = exec("PRAGMA synchronous=FULL"); !st) return st;
+  }
+  auto st = update_running(id, started, boot_id);
+  if (durable) {
+    if (auto back = exec("PRAGMA synchronous=NORMAL"); !back && st) return back;
+  }
+  return st;
+}
+
+Status Journal::update_running(const std::string& id, const std::string& started, const std::string& boot_id) {
   Stmt s;
   if (sqlite3_prepare_v2(db_,
                          "UPDATE jobs SET state='running', started=?2, boot_id=?3, attempts=attempts+1, status=NULL, "

@@ -48,7 +48,10 @@ class Journal {
   // Adds jobs not yet present (one transaction).
   Status add_jobs(const std::vector<JobRecord>& jobs);
   Status replace_definition(const std::string& id, const std::string& hash);
-  Status mark_running(const std::string& id, const std::string& started, const std::string& boot_id);
+  // `durable`: this commit, and every one before it, is on disk when it
+  // returns (an fsync), for a job that may crash or reboot the machine.
+  Status mark_running(const std::string& id, const std::string& started, const std::string& boot_id,
+                      bool durable = false);
   Status mark_done(const JobRecord& r);  // state done or interrupted, with the outcome
   std::vector<JobRecord> jobs() const;   // in plan order
   // "ok" or sqlite's complaint.
@@ -58,6 +61,7 @@ class Journal {
  private:
   Journal(sqlite3* db, std::filesystem::path file) : db_(db), file_(std::move(file)) {}
   Status exec(const std::string& sql);
+  Status update_running(const std::string& id, const std::string& started, const std::string& boot_id);
   Status err(const std::string& what) const;
   sqlite3* db_ = nullptr;
   std::filesystem::path file_;

@@ -65,6 +65,9 @@ class PosixProcessRunner : public ProcessRunner {
   std::vector<Exit> wait(std::chrono::milliseconds max) override;
   void signal_group(int pid, int sig) override;
   bool interrupted() const override;
+
+ private:
+  std::vector<char> stack_;  // the child's stack between clone and execve
 };
 
 // ISO 8601 UTC with milliseconds.

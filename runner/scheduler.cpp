@@ -10,9 +10,14 @@ bool needs_system(const SchedJob& j) { return std::find(j.locks.begin(), j.locks
 }  // namespace
 
 Scheduler::Scheduler(std::vector<SchedJob> jobs, int workers)
-    : jobs_(std::move(jobs)), state_(jobs_.size(), State::pending), workers_(std::max(1, workers)) {}
+    : jobs_(std::move(jobs)), state_(jobs_.size(), State::pending), workers_(std::max(1, workers)),
+      pending_(jobs_.size()) {}
 
-void Scheduler::skip(std::size_t i) { state_.at(i) = State::finished; }
+void Scheduler::skip(std::size_t i) {
+  if (state_.at(i) == State::pending) --pending_;
+  if (state_[i] == State::running) release(i);
+  state_[i] = State::finished;
+}
 
 bool Scheduler::ready(std::size_t i) const {
   for (auto a : jobs_[i].after)
@@ -30,7 +35,10 @@ bool Scheduler::locks_free(std::size_t i) const {
 
 std::optional<std::size_t> Scheduler::next() {
   if (system_held_ || running_ >= static_cast<std::size_t>(workers_)) return std::nullopt;
-  for (std::size_t i = 0; i < jobs_.size(); ++i) {
+  // Jobs before the first pending one never become pending again: start
+  // there, so a long plan is not rescanned from its head for every start.
+  while (first_pending_ < state_.size() && state_[first_pending_] != State::pending) ++first_pending_;
+  for (std::size_t i = first_pending_; i < jobs_.size(); ++i) {
     if (state_[i] != State::pending || !ready(i)) continue;
     if (!locks_free(i)) {
       if (needs_system(jobs_[i])) return std::nullopt;  // drain for it
@@ -38,6 +46,7 @@ std::optional<std::size_t> Scheduler::next() {
     }
     state_[i] = State::running;
     ++running_;
+    --pending_;
     if (needs_system(jobs_[i])) system_held_ = true;
     for (const auto& l : jobs_[i].locks)
       if (l != "system") ++held_[l];
@@ -48,24 +57,24 @@ std::optional<std::size_t> Scheduler::next() {
 
 void Scheduler::finish(std::size_t i) {
   if (state_.at(i) != State::running) return;
+  release(i);
   state_[i] = State::finished;
+}
+
+void Scheduler::release(std::size_t i) {
   --running_;
   if (needs_system(jobs_[i])) system_held_ = false;
   for (const auto& l : jobs_[i].locks)
     if (l != "system") --held_[l];
 }
 
-std::size_t Scheduler::pending() const {
-  return static_cast<std::size_t>(std::count(state_.begin(), state_.end(), State::pending));
-}
-
 std::vector<std::size_t> Scheduler::stuck() const {
   std::vector<std::size_t> out;
   if (running_ != 0) return out;
-  for (std::size_t i = 0; i < jobs_.size(); ++i)
+  for (std::size_t i = first_pending_; i < jobs_.size(); ++i)
     if (state_[i] == State::pending && !ready(i)) out.push_back(i);
   // Only stuck when no pending job is ready at all.
-  for (std::size_t i = 0; i < jobs_.size(); ++i)
+  for (std::size_t i = first_pending_; i < jobs_.size(); ++i)
     if (state_[i] == State::pending && ready(i)) return {};
   return out;
 }

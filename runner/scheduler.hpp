@@ -28,7 +28,7 @@ class Scheduler {
   void finish(std::size_t i);
 
   std::size_t running() const { return running_; }
-  std::size_t pending() const;
+  std::size_t pending() const { return pending_; }
   bool done() const { return pending() == 0 && running_ == 0; }
   // Nothing runs and nothing can start although jobs are pending: an
   // ordering cycle. Returns those jobs.
@@ -38,11 +38,14 @@ class Scheduler {
   enum class State { pending, running, finished };
   bool ready(std::size_t i) const;
   bool locks_free(std::size_t i) const;
+  void release(std::size_t i);  // a running job's worker and locks
 
   std::vector<SchedJob> jobs_;
   std::vector<State> state_;
   int workers_;
   std::size_t running_ = 0;
+  std::size_t pending_;            // jobs in State::pending
+  std::size_t first_pending_ = 0;  // no pending job before it
   bool system_held_ = false;
   std::map<std::string, int> held_;
 };
