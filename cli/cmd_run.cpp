@@ -1,5 +1,7 @@
 // certify run: plan, then run every job under the supervisor with a journal
 // so that a crash, a kill or a reboot resumes where it stopped.
+#include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +32,10 @@ struct RunArgs {
   std::string run_id;
   double grace_s = 5;
   std::vector<std::string> params;  // NAME=VALUE
+  // The plan options given on the command line (resume compares them with
+  // the run's own) and whether --jobs was.
+  std::vector<std::string> given;
+  bool jobs_given = false;
 };
 
 std::string new_run_id() {
@@ -80,6 +86,74 @@ PlanArgs plan_args_from(const nlohmann::json& j) {
   return a;
 }
 
+// --param NAME=VALUE -> CERTIFY_PARAM_NAME=VALUE.
+std::vector<std::string> param_env(const std::vector<std::string>& params) {
+  std::vector<std::string> out;
+  for (const auto& p : params) {
+    auto eq = p.find('=');
+    std::string name = p.substr(0, eq);
+    if (eq == std::string::npos || name.empty() ||
+        name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != std::string::npos)
+      throw CommandError("--param '" + p + "' must be NAME=VALUE with NAME of letters, digits and _");
+    for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    out.push_back("CERTIFY_PARAM_" + name + "=" + p.substr(eq + 1));
+  }
+  return out;
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out.empty() ? "(none)" : out;
+}
+
+// A resumed run keeps the plan it started with: finished jobs keep their
+// results, so narrowing or widening the plan half-way would make one run
+// of two plans. Plan options given again must match the run's own; any
+// other value is refused (exit 2) rather than silently ignored.
+void check_resume_options(const RunArgs& a, const PlanArgs& stored, const std::vector<std::string>& stored_params,
+                          const fs::path& dir) {
+  auto given = [&](const char* name) { return std::find(a.given.begin(), a.given.end(), name) != a.given.end(); };
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return v;
+  };
+  std::vector<std::string> diffs;
+  auto differ = [&](const char* name, const std::string& was, const std::string& now) {
+    diffs.push_back(std::string(name) + ": the run has " + was + ", given " + now);
+  };
+  if (given("--only") && sorted(a.plan.only) != sorted(stored.only)) differ("--only", joined(stored.only), joined(a.plan.only));
+  if (given("--skip") && sorted(a.plan.skip) != sorted(stored.skip)) differ("--skip", joined(stored.skip), joined(a.plan.skip));
+  if (given("--destructive") && !stored.destructive) differ("--destructive", "no destructive tests", "--destructive");
+  if (given("--suites") && fs::absolute(a.plan.suites).lexically_normal() != fs::path(stored.suites).lexically_normal())
+    differ("--suites", stored.suites, fs::absolute(a.plan.suites).string());
+  if (given("--sysroot") && fs::absolute(a.plan.sysroot).lexically_normal() != fs::path(stored.sysroot).lexically_normal())
+    differ("--sysroot", stored.sysroot, fs::absolute(a.plan.sysroot).string());
+  if (given("--param") && sorted(param_env(a.params)) != sorted(stored_params)) {
+    auto names = [](std::vector<std::string> v) {
+      for (auto& e : v) e = e.substr(std::string_view("CERTIFY_PARAM_").size());
+      return joined(v);
+    };
+    differ("--param", names(stored_params), names(sorted(param_env(a.params))));
+  }
+  if (given("--inventory")) {
+    auto mine = read_file(a.plan.inventory, 256 << 20);
+    auto theirs = read_file(dir / "inventory.json", 256 << 20);
+    auto parse = [](const Result<std::string>& t) {
+      return t ? nlohmann::json::parse(*t, nullptr, false) : nlohmann::json(nlohmann::json::value_t::discarded);
+    };
+    auto m = parse(mine), t = parse(theirs);
+    if (m.is_discarded() || t.is_discarded() || m != t)
+      differ("--inventory", (dir / "inventory.json").string(), a.plan.inventory + " (a different inventory)");
+  }
+  if (diffs.empty()) return;
+  std::string msg = "run " + dir.filename().string() + " in " + dir.string() +
+                    " is unfinished and was planned with other options:";
+  for (const auto& d : diffs) msg += "\n  " + d;
+  throw CommandError(msg + "\nresume it without these options (it keeps its own), or start a new run with --fresh");
+}
+
 void write_json(const fs::path& p, const nlohmann::json& j) {
   if (auto st = write_file_atomic(p, j.dump(2) + "\n"); !st) throw CommandError(st.message());
 }
@@ -118,6 +192,8 @@ void run(RunArgs& a, int& exit_code) {
   std::string run_id = dir.filename().string();
   fs::create_directories(dir / "logs");
 
+  // Checked before anything is created; a resumed run keeps its own.
+  std::vector<std::string> params = param_env(a.params);
   RunSetup setup;
   std::optional<runner::Journal> journal;
   if (resuming) {
@@ -128,6 +204,17 @@ void run(RunArgs& a, int& exit_code) {
     auto pa = pa_text ? nlohmann::json::parse(*pa_text, nullptr, false) : nlohmann::json();
     if (!pa.is_object()) throw CommandError(journal->file().string() + ": no plan arguments recorded; cannot resume");
     auto args = plan_args_from(pa);
+    std::vector<std::string> stored_params;
+    if (auto p = journal->meta("params")) {
+      auto pj = nlohmann::json::parse(*p, nullptr, false);
+      if (pj.is_array())
+        for (const auto& e : pj)
+          if (e.is_string()) stored_params.push_back(e.get<std::string>());
+    }
+    check_resume_options(a, args, stored_params, dir);
+    a.params.clear();
+    params = stored_params;
+    if (auto jn = journal->meta("jobs"); jn && !a.jobs_given) a.jobs = std::atoi(jn->c_str());
     args.inventory = (dir / "inventory.json").string();
     setup = make_run_setup(args);
     a.plan = args;
@@ -164,6 +251,8 @@ void run(RunArgs& a, int& exit_code) {
       for (auto [k, v] : {std::pair<std::string, std::string>{"run_id", run_id},
                           {"plan_args", plan_args_json(stored, dir / "inventory.json").dump()},
                           {"created", runner::iso_time(std::chrono::system_clock::now())},
+                          {"params", nlohmann::json(params).dump()},
+                          {"jobs", std::to_string(a.jobs)},
                           {"finished", "0"}})
         if (auto st = j->set_meta(k, v); !st) throw CommandError(st.message());
       if (auto st = j->add_jobs(runner::journal_records(setup.plan)); !st) throw CommandError(st.message());
@@ -189,34 +278,52 @@ void run(RunArgs& a, int& exit_code) {
   o.boot_id = boot_id();
   for (char** e = environ; *e; ++e)
     if (std::string_view(*e).rfind("CERTIFY_", 0) != 0) o.base_env.emplace_back(*e);
-  for (const auto& p : a.params) {
-    auto eq = p.find('=');
-    std::string name = p.substr(0, eq);
-    if (eq == std::string::npos || name.empty() ||
-        name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != std::string::npos)
-      throw CommandError("--param '" + p + "' must be NAME=VALUE with NAME of letters, digits and _");
-    for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    o.param_env.push_back("CERTIFY_PARAM_" + name + "=" + p.substr(eq + 1));
-  }
+  o.param_env = params;
 
   runner::ProgressMode mode = a.quiet  ? runner::ProgressMode::quiet
                               : a.json ? runner::ProgressMode::json
                               : ::isatty(2) ? runner::ProgressMode::bar
                                             : runner::ProgressMode::lines;
-  runner::Progress progress(a.json ? std::cout : std::cerr, mode);
+  int width = 80;
+  if (struct winsize ws {}; mode == runner::ProgressMode::bar && ::ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+    width = ws.ws_col;
+  runner::Progress progress(a.json ? std::cout : std::cerr, mode, width);
   runner::PosixProcessRunner procs;
   runner::RealClock clock;
+  auto t0 = clock.now();
   auto sum = runner::execute(setup.plan, *journal, procs, clock, o, [&](const runner::RunEvent& e) { progress(e); });
-  progress.close();
-  if (!sum) throw CommandError(sum.message());
-  write_json(dir / "results.json", runner::results_json(setup.plan, *journal, setup.inventory, run_id));
+  if (!sum) {
+    progress.close();
+    throw CommandError(sum.message());
+  }
+  auto results = dir / "results.json";
+  write_json(results, runner::results_json(setup.plan, *journal, setup.inventory, run_id));
   if (!sum->was_interrupted)
     if (auto st = journal->set_meta("finished", "1"); !st) throw CommandError(st.message());
+  exit_code = sum->all_passed() ? k_exit_ok : k_exit_failed;
+
+  runner::RunEvent end;
+  end.kind = runner::RunEvent::Kind::run_end;
+  end.time = runner::iso_time(clock.wall());
+  end.run_id = run_id;
+  end.total = end.done = sum->total;
+  end.done -= sum->interrupted;
+  end.elapsed_s = std::chrono::duration<double>(clock.now() - t0).count();
+  end.summary = *sum;
+  end.exit_status = exit_code;
+  end.results = fs::absolute(results).string();
+  // The runner's own cost, without the tests (they are its children).
+  if (struct rusage ru {}; ::getrusage(RUSAGE_SELF, &ru) == 0) {
+    end.cpu_user_s = static_cast<double>(ru.ru_utime.tv_sec) + static_cast<double>(ru.ru_utime.tv_usec) / 1e6;
+    end.cpu_sys_s = static_cast<double>(ru.ru_stime.tv_sec) + static_cast<double>(ru.ru_stime.tv_usec) / 1e6;
+    end.max_rss_kib = ru.ru_maxrss;
+  }
+  progress(end);
+  progress.close();
   std::cerr << "certify: " << sum->total << " jobs: " << sum->pass << " pass, " << sum->fail << " fail, " << sum->skip
             << " skip, " << sum->error << " error, " << sum->timeout << " timeout, " << sum->interrupted
             << " interrupted" << (sum->was_interrupted ? " (run interrupted; `certify run` resumes it)" : "")
-            << "\ncertify: results in " << dir.string() << "/results.json\n";
-  exit_code = sum->all_passed() ? k_exit_ok : k_exit_failed;
+            << "\ncertify: results in " << results.string() << "\n";
 }
 
 }  // namespace
@@ -230,7 +337,11 @@ void add_run_command(CLI::App& app, int& exit_code) {
       "  1  some job failed, errored, timed out or was interrupted\n"
       "  2  usage or setup error (bad suite, unreadable inventory, corrupted journal)\n"
       "Without --fresh, an unfinished run in the results directory is resumed: finished jobs keep\n"
-      "their results, interrupted ones run again. Ctrl-C stops cleanly.");
+      "their results, interrupted ones run again. A resumed run keeps the plan options it started\n"
+      "with (--inventory, --sysroot, --suites, --only, --skip, --destructive, --param) and its --jobs;\n"
+      "giving other values is a usage error (exit 2): resume without them, or start --fresh.\n"
+      "Ctrl-C stops cleanly. Progress: a bar on a terminal, one line per finished job otherwise,\n"
+      "JSON event lines with --json (schemas/run-events.schema.json).");
   add_plan_options(cmd, a->plan);
   cmd->add_option("--jobs,-j", a->jobs, "Jobs to run at once (default: number of CPUs)")->check(CLI::Range(1, 4096));
   cmd->add_flag("--resume", a->resume, "Only resume an unfinished run (exit 0 when there is none)");
@@ -240,10 +351,15 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--grace", a->grace_s, "Seconds between SIGTERM and SIGKILL on a timeout")->capture_default_str()
       ->check(CLI::Range(0.0, 3600.0));
   cmd->add_flag("--force-changed", a->force_changed, "Resume even though test definitions changed (reruns them)");
-  cmd->add_flag("--json", a->json, "Progress as JSON event lines on standard output");
+  cmd->add_flag("--json", a->json, "Progress as JSON event lines on standard output (run_start, job_start, job_end, progress, run_end)");
   cmd->add_flag("--quiet,-q", a->quiet, "No progress output");
   cmd->add_option("--param", a->params, "Test parameter NAME=VALUE for every test, over the suites' own (e.g. peer=HOST)");
-  cmd->callback([a, &exit_code] { run(*a, exit_code); });
+  cmd->callback([a, cmd, &exit_code] {
+    for (const char* name : {"--inventory", "--sysroot", "--suites", "--only", "--skip", "--destructive", "--param"})
+      if (cmd->count(name) > 0) a->given.emplace_back(name);
+    a->jobs_given = cmd->count("--jobs") > 0;
+    run(*a, exit_code);
+  });
 }
 
 }  // namespace certify::cli

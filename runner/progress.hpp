@@ -1,5 +1,5 @@
-// Progress: a live bar on a terminal, plain lines otherwise, JSON event
-// lines for tooling.
+// Progress: a live bar on a terminal (done/total, running jobs, elapsed,
+// ETA), plain lines otherwise, JSON event lines for tooling.
 #pragma once
 
 #include <ostream>
@@ -21,8 +21,12 @@ class Progress {
   ProgressMode mode_;
   int width_;
   bool bar_shown_ = false;
+  double last_draw_s_ = 0;  // elapsed_s of the last frame
+  void draw_bar(const RunEvent& e);
 };
 
 std::string format_duration(double seconds);
+// One --json event line (schemas/run-events.schema.json).
+nlohmann::json to_json(const RunEvent& e);
 
 }  // namespace certify::runner

@@ -4,6 +4,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 
@@ -146,15 +147,13 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
   double busy_s = 0;  // sum of finished durations, for the ETA
   std::size_t finished_here = 0;
 
-  auto tick = [&](RunEvent::Kind kind, const std::string& id, const std::string& status, const std::string& reason,
-                  double dur) {
-    if (!events) return;
+  const std::string run_id = o.run_dir.filename().string();
+  // An event with the counters filled in; job events add the job.
+  auto event = [&](RunEvent::Kind kind) {
     RunEvent e;
     e.kind = kind;
-    e.job_id = id;
-    e.status = status;
-    e.reason = reason;
-    e.duration_s = dur;
+    e.time = iso_time(clock.wall());
+    e.run_id = run_id;
     e.done = done;
     e.total = plan.jobs.size();
     e.running = running.size();
@@ -165,8 +164,30 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
       auto left = static_cast<double>(plan.jobs.size() - done);
       e.eta_s = per * left / std::max(1, o.jobs);
     }
+    return e;
+  };
+  auto job_event = [&](RunEvent::Kind kind, const JobRecord& rec) {
+    if (!events) return;
+    RunEvent e = event(kind);
+    e.job_id = rec.id;
+    e.test = rec.test;
+    e.device = rec.device;
+    e.attempt = rec.attempts;
+    if (kind == RunEvent::Kind::job_end) {
+      e.status = rec.status;
+      e.reason = rec.reason;
+      e.duration_s = rec.duration_s;
+      e.exit_code = rec.exit_code;
+      e.signal = rec.signal;
+    }
     events(e);
   };
+  if (events) {
+    RunEvent e = event(RunEvent::Kind::run_start);
+    e.workers = std::max(1, o.jobs);
+    for (const auto& [id, r] : records) e.resumed = e.resumed || r.attempts > 0 || r.state != "pending";
+    events(e);
+  }
 
   auto finish = [&](Running& r, const JobRecord& base) -> Status {
     const auto& j = plan.jobs[r.index];
@@ -210,7 +231,7 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
       busy_s += rec.duration_s;
     }
     sched.finish(r.index);
-    tick(RunEvent::Kind::finish, j.id, rec.status, rec.reason, rec.duration_s);
+    job_event(RunEvent::Kind::job_end, rec);
     return ok_status();
   };
 
@@ -226,7 +247,7 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
     records[rec.id] = rec;
     ++done;
     sched.finish(i);
-    tick(RunEvent::Kind::finish, rec.id, rec.status, rec.reason, 0);
+    job_event(RunEvent::Kind::job_end, rec);
     return ok_status();
   };
 
@@ -256,7 +277,12 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
         continue;
       }
       auto launch = make_launch(j, o, after_reboot[*next]);
-      if (auto st = journal.mark_running(j.id, iso_time(started_wall), o.boot_id); !st) return st.error();
+      // A job that may take the kernel down (a reboot, a RAS injection under
+      // the system lock) must find everything before it on disk afterwards.
+      bool durable = j.test.expects_reboot ||
+                     std::find(j.locks.begin(), j.locks.end(), "system") != j.locks.end();
+      if (auto st = journal.mark_running(j.id, iso_time(started_wall), o.boot_id, durable); !st) return st.error();
+      records[j.id].attempts += 1;
       auto pid = procs.start(launch);
       if (!pid) {
         if (auto st = end_unstarted(*next, "error", "cannot start: " + pid.message(), started_wall); !st)
@@ -265,7 +291,7 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
       }
       Running r{*next, *pid, clock.now(), clock.now() + seconds(j.test.timeout_s), std::nullopt, started_wall};
       running.emplace(*pid, r);
-      tick(RunEvent::Kind::start, j.id, "running", "", 0);
+      job_event(RunEvent::Kind::job_start, records[j.id]);
     }
     if (running.empty()) {
       if (stopping || sched.done()) break;
@@ -281,6 +307,7 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
           records[rec.id] = rec;
           sched.skip(i);
           ++done;
+          job_event(RunEvent::Kind::job_end, rec);
         }
         continue;
       }
@@ -298,8 +325,9 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
       JobRecord base = records[plan.jobs[it->second.index].id];
       base.exit_code = e.signal ? std::nullopt : std::optional<int>(e.exit_code);
       base.signal = e.signal ? std::optional<int>(e.signal) : std::nullopt;
-      if (auto st = finish(it->second, base); !st) return st.error();
-      running.erase(it);
+      Running ended = it->second;
+      running.erase(it);  // its job_end event counts it out
+      if (auto st = finish(ended, base); !st) return st.error();
     }
     now = clock.now();
     for (auto& [pid, r] : running) {
@@ -312,9 +340,9 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
         r.kill_at = now + o.grace;
       }
     }
-    if (now - last_tick >= milliseconds(500)) {
+    if (now - last_tick >= milliseconds(500) && events && !running.empty()) {
       last_tick = now;
-      tick(RunEvent::Kind::tick, "", "", "", 0);
+      events(event(RunEvent::Kind::progress));
     }
   }
   for (const auto& [id, r] : records) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,22 +34,41 @@ struct RunOptions {
   std::vector<std::string> param_env;     // CERTIFY_PARAM_* from the command line; override suite params
 };
 
-// What the run reports as it goes (progress.hpp renders it).
-struct RunEvent {
-  enum class Kind { start, finish, tick } kind = Kind::tick;
-  std::string job_id, status, reason;
-  double duration_s = 0;
-  std::size_t done = 0, total = 0, running = 0;
-  std::vector<std::string> running_ids;
-  double elapsed_s = 0, eta_s = -1;  // eta < 0: unknown
-};
-using EventSink = std::function<void(const RunEvent&)>;
-
 struct RunSummary {
   std::size_t total = 0, pass = 0, fail = 0, skip = 0, error = 0, timeout = 0, interrupted = 0;
   bool was_interrupted = false;
   bool all_passed() const { return fail + error + timeout + interrupted == 0 && !was_interrupted; }
 };
+
+// What the run reports as it goes (progress.hpp renders it; --json prints
+// each as one line, schemas/run-events.schema.json). execute() sends
+// run_start, job_start, job_end and progress (at most every 500 ms while
+// jobs run); the caller sends run_end once results.json is written.
+struct RunEvent {
+  enum class Kind { run_start, job_start, job_end, progress, run_end } kind = Kind::progress;
+  std::string time;  // ISO 8601 UTC
+  std::string run_id;
+  // job_start, job_end
+  std::string job_id, test, device, status, reason;
+  int attempt = 0;
+  double duration_s = 0;
+  std::optional<int> exit_code, signal;
+  // every event: counters
+  std::size_t done = 0, total = 0, running = 0;
+  std::vector<std::string> running_ids;
+  double elapsed_s = 0, eta_s = -1;  // eta < 0: unknown
+  // run_start
+  int workers = 0;
+  bool resumed = false;
+  // run_end: the outcome, the exit status, and what the runner process itself
+  // used (CPU seconds, peak RSS in KiB; < 0 when not measured)
+  RunSummary summary;
+  int exit_status = 0;
+  std::string results;  // path of results.json
+  double cpu_user_s = -1, cpu_sys_s = -1;
+  long max_rss_kib = -1;
+};
+using EventSink = std::function<void(const RunEvent&)>;
 
 // Journal rows for a plan (definition hashes, plan order).
 std::vector<JobRecord> journal_records(const Plan& plan);

@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <map>
+#include <sstream>
 
+#include "runner/progress.hpp"
 #include "runner/run.hpp"
 #include "testutil.hpp"
 
@@ -122,7 +124,7 @@ TEST_CASE("run loop (fakes): workers, timeout with SIGTERM then SIGKILL, statuse
   o.grace = milliseconds(1500);
   std::vector<std::string> finished;
   auto sum = execute(plan, *j, procs, clock, o, [&](const RunEvent& e) {
-    if (e.kind == RunEvent::Kind::finish) finished.push_back(e.job_id + "=" + e.status);
+    if (e.kind == RunEvent::Kind::job_end) finished.push_back(e.job_id + "=" + e.status);
   });
   REQUIRE(sum.ok());
   CHECK(procs.max_running == 3);
@@ -244,4 +246,173 @@ TEST_CASE("run loop (fakes): a reboot under an expects-reboot test reruns it as 
   o.run_dir = d2.path();
   REQUIRE(execute(plan, *j2, procs2, clock, o, nullptr).ok());
   CHECK_FALSE(has(procs2.envs["crash"], "CERTIFY_AFTER_REBOOT=1"));
+}
+
+TEST_CASE("run loop (fakes): events come in order with consistent counters; a resume says so") {
+  certify::test::TempDir d;
+  Plan plan;
+  for (int i = 0; i < 5; ++i) plan.jobs.push_back(job("j." + std::to_string(i), 800 + 300 * i, 60));
+  plan.jobs.push_back(job("bad", 100, 60, {{"exit", "1"}}));
+  auto j = Journal::create(d / "journal.db");
+  REQUIRE(j.ok());
+  REQUIRE(j->add_jobs(journal_records(plan)).ok());
+  FakeClock clock;
+  FakeProcs procs(clock);
+  RunOptions o;
+  o.jobs = 2;
+  o.run_dir = d / "run-7";
+  std::vector<RunEvent> ev;
+  auto sum = execute(plan, *j, procs, clock, o, [&](const RunEvent& e) { ev.push_back(e); });
+  REQUIRE(sum.ok());
+  REQUIRE(ev.size() >= 1 + 2 * plan.jobs.size());
+  CHECK(ev.front().kind == RunEvent::Kind::run_start);
+  CHECK(ev.front().workers == 2);
+  CHECK_FALSE(ev.front().resumed);
+  CHECK(ev.front().done == 0);
+  std::map<std::string, int> state;  // 0 never seen, 1 started, 2 ended
+  std::size_t done = 0, progress = 0;
+  double elapsed = 0;
+  for (std::size_t i = 0; i < ev.size(); ++i) {
+    const auto& e = ev[i];
+    CAPTURE(i);
+    CHECK(e.run_id == "run-7");
+    CHECK(e.total == plan.jobs.size());
+    CHECK(e.running <= 2);
+    CHECK(e.elapsed_s >= elapsed);
+    elapsed = e.elapsed_s;
+    CHECK(e.done >= done);
+    done = e.done;
+    if (i > 0) CHECK(e.kind != RunEvent::Kind::run_start);
+    CHECK(e.kind != RunEvent::Kind::run_end);  // the caller sends it
+    if (e.kind == RunEvent::Kind::job_start) {
+      CHECK(state[e.job_id] == 0);
+      state[e.job_id] = 1;
+      CHECK(e.attempt == 1);
+      CHECK(e.test == e.job_id);
+      CHECK(e.device == "system");
+    } else if (e.kind == RunEvent::Kind::job_end) {
+      CHECK(state[e.job_id] == 1);
+      state[e.job_id] = 2;
+      CHECK(e.status == (e.job_id == "bad" ? "fail" : "pass"));
+      CHECK(e.exit_code == (e.job_id == "bad" ? 1 : 0));
+      CHECK(e.eta_s >= 0);
+      // Not counted among the running any more.
+      CHECK(std::find(e.running_ids.begin(), e.running_ids.end(), e.job_id) == e.running_ids.end());
+    } else if (e.kind == RunEvent::Kind::progress) {
+      ++progress;
+      CHECK(e.running > 0);
+      CHECK(e.running_ids.size() == e.running);
+    }
+  }
+  CHECK(done == plan.jobs.size());
+  CHECK(progress >= 2);  // 6 jobs over ~3.7 s of fake time: a tick every 500 ms
+  for (const auto& jb : plan.jobs) CHECK_MESSAGE(state[jb.id] == 2, jb.id);
+  CHECK(ev.back().kind == RunEvent::Kind::job_end);
+  CHECK(ev.back().eta_s == doctest::Approx(0));
+
+  // Resumed with two jobs pending: the run says so and counts what was done.
+  certify::test::TempDir d2;
+  auto j2 = Journal::create(d2 / "journal.db");
+  REQUIRE(j2.ok());
+  REQUIRE(j2->add_jobs(journal_records(plan)).ok());
+  for (auto& r : j2->jobs()) {
+    if (r.id == "j.3" || r.id == "j.4") continue;
+    r.state = "done";
+    r.status = "pass";
+    REQUIRE(j2->mark_done(r).ok());
+  }
+  FakeProcs procs2(clock);
+  o.run_dir = d2 / "run-8";
+  ev.clear();
+  REQUIRE(execute(plan, *j2, procs2, clock, o, [&](const RunEvent& e) { ev.push_back(e); }).ok());
+  REQUIRE(ev.size() >= 5);
+  CHECK(ev.front().resumed);
+  CHECK(ev.front().done == 4);
+  CHECK(procs2.starts.size() == 2);
+  CHECK(ev.back().done == 6);
+}
+
+TEST_CASE("progress: bar frames (throttled), plain lines, JSON lines") {
+  auto ev = [](RunEvent::Kind k, std::size_t done, double t, const std::string& id = "", const std::string& status = "") {
+    RunEvent e;
+    e.kind = k;
+    e.run_id = "r";
+    e.time = "2026-11-29T10:00:00.000Z";
+    e.done = done;
+    e.total = 40;
+    e.running = 3;
+    e.running_ids = {"a@x", "b@x", "c@x"};
+    e.elapsed_s = t;
+    e.eta_s = done ? 12.0 : -1;
+    e.workers = 4;
+    e.job_id = id;
+    e.status = status;
+    return e;
+  };
+  std::ostringstream bar;
+  Progress p(bar, ProgressMode::bar, 100);
+  p(ev(RunEvent::Kind::run_start, 0, 0));
+  for (std::size_t i = 1; i <= 39; ++i) p(ev(RunEvent::Kind::job_end, i, 0.001 * static_cast<double>(i), "j" + std::to_string(i), "pass"));
+  p(ev(RunEvent::Kind::job_end, 39, 0.05, "broken@x", "fail"));
+  p(ev(RunEvent::Kind::job_end, 40, 0.06, "j40", "pass"));
+  p(ev(RunEvent::Kind::run_end, 40, 0.07));
+  auto s = bar.str();
+  auto frames = [&] {
+    std::size_t n = 0;
+    for (auto pos = s.find("\r\033[K["); pos != std::string::npos; pos = s.find("\r\033[K[", pos + 1)) ++n;
+    return n;
+  }();
+  // The first frame, one after the failure line, the last: not one per job.
+  CHECK(frames == 3);
+  CHECK(s.find("] 0/40 running 3 elapsed 0.0s ETA ?  a@x ...") != std::string::npos);
+  CHECK(s.find("\r\033[Kfail broken@x\n") != std::string::npos);
+  CHECK(s.find("[" + std::string(30, '#') + "] 40/40 running 3") != std::string::npos);
+  CHECK(s.find("ETA 12.0s") != std::string::npos);
+  CHECK(s.back() == '\n');  // run_end closes the bar's line
+  // Frames never exceed the terminal width.
+  std::ostringstream narrow;
+  Progress q(narrow, ProgressMode::bar, 40);
+  q(ev(RunEvent::Kind::job_end, 3, 1, "j", "pass"));
+  CHECK(narrow.str().size() == std::string("\r\033[K").size() + 39);
+
+  std::ostringstream lines;
+  Progress l(lines, ProgressMode::lines);
+  l(ev(RunEvent::Kind::run_start, 0, 0));
+  l(ev(RunEvent::Kind::job_start, 0, 0, "j1"));
+  auto fail = ev(RunEvent::Kind::job_end, 1, 2, "j1", "fail");
+  fail.reason = "link down";
+  fail.duration_s = 1.25;
+  l(fail);
+  l(ev(RunEvent::Kind::progress, 1, 2.5));
+  l(ev(RunEvent::Kind::run_end, 1, 3));
+  CHECK(lines.str() == "[1/40] fail j1 (1.2s): link down\n");
+
+  std::ostringstream js;
+  Progress jp(js, ProgressMode::json);
+  jp(ev(RunEvent::Kind::run_start, 0, 0));
+  jp(fail);
+  auto end = ev(RunEvent::Kind::run_end, 40, 9);
+  end.summary.pass = 39;
+  end.summary.fail = 1;
+  end.exit_status = 1;
+  end.cpu_user_s = 0.5;
+  end.max_rss_kib = 2048;
+  jp(end);
+  std::istringstream in(js.str());
+  std::vector<nlohmann::json> got;
+  for (std::string line; std::getline(in, line);) got.push_back(nlohmann::json::parse(line));
+  REQUIRE(got.size() == 3);
+  CHECK(got[0]["event"] == "run_start");
+  CHECK(got[0]["eta_s"].is_null());
+  CHECK(got[1]["event"] == "job_end");
+  CHECK(got[1]["status"] == "fail");
+  CHECK(got[1]["reason"] == "link down");
+  CHECK(got[1]["exit_code"].is_null());
+  CHECK(got[2]["counts"]["fail"] == 1);
+  CHECK(got[2]["exit_status"] == 1);
+  CHECK(got[2]["runner"] == nlohmann::json{{"cpu_user_s", 0.5}, {"max_rss_kib", 2048}});
+  for (const auto& g : got) {
+    auto err = certify::test::schema_errors(g, "schemas/run-events.schema.json");
+    CHECK_MESSAGE(err.empty(), err);
+  }
 }

@@ -355,3 +355,283 @@ TEST_CASE("torture: kill -9 the runner at 20+ random moments; every job ends wit
   sqlite3_finalize(s);
   sqlite3_close(db);
 }
+
+namespace {
+
+std::vector<nlohmann::json> json_lines(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    CHECK_MESSAGE(!j.is_discarded(), "not JSON: " << line);
+    if (!j.is_discarded()) out.push_back(j);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("run --json: every line is an event; the sequence and counters hold; run_end matches results.json") {
+  TempDir d;
+  auto args = run_args(d, "run-inventory.json", "outcome.*,par.*", "3");
+  args.push_back("--json");
+  auto out = run_command(args, with_log(d));
+  INFO(out.err);
+  CHECK(out.exit_code == 1);  // outcome.fail and outcome.crash
+  auto ev = json_lines(out.out);
+  REQUIRE(ev.size() >= 2 + 2 * 11);
+  CHECK(ev.front()["event"] == "run_start");
+  CHECK(ev.front()["workers"] == 3);
+  CHECK(ev.front()["resumed"] == false);
+  CHECK(ev.back()["event"] == "run_end");
+  std::map<std::string, std::string> seen;  // job -> last event
+  std::set<std::string> kinds;
+  std::map<std::string, nlohmann::json> one_of_each;
+  long long done = 0;
+  for (std::size_t i = 0; i < ev.size(); ++i) {
+    const auto& e = ev[i];
+    CAPTURE(e.dump());
+    auto kind = e["event"].get<std::string>();
+    one_of_each.emplace(kind, e);
+    CHECK(e["run_id"] == "r");
+    CHECK(e["total"] == 11);
+    CHECK(e["running"].get<int>() <= 3);
+    CHECK(e["done"].get<long long>() >= done);
+    done = e["done"].get<long long>();
+    if (kind == "run_start") CHECK(i == 0);
+    if (kind == "run_end") CHECK(i == ev.size() - 1);
+    if (kind == "job_start") {
+      CHECK(seen.count(e["job"].get<std::string>()) == 0);
+      seen[e["job"]] = kind;
+      CHECK(e["attempt"] == 1);
+    }
+    if (kind == "job_end") {
+      CHECK(seen[e["job"]] == "job_start");
+      seen[e["job"]] = kind;
+    }
+  }
+  CHECK(seen.size() == 11);
+  for (const auto& [job, last] : seen) CHECK_MESSAGE(last == "job_end", job);
+  // Every kind validates against the schema (one of each: a validator per line is slow).
+  CHECK(one_of_each.size() == 5);  // par.* sleep 0.4 s, so progress ticks come
+  for (const auto& [kind, e] : one_of_each) {
+    auto err = certify::test::schema_errors(e, "schemas/run-events.schema.json");
+    CHECK_MESSAGE(err.empty(), kind << ": " << err);
+  }
+  // run_end agrees with results.json and with the exit status.
+  const auto& end = ev.back();
+  CHECK(end["status"] == "finished");
+  CHECK(end["exit_status"] == out.exit_code);
+  CHECK(end["done"] == 11);
+  auto r = results_of(d);
+  std::map<std::string, int> counts;
+  for (const auto& j : r["jobs"]) ++counts[j["status"].get<std::string>()];
+  for (const auto& [status, n] : end["counts"].items()) CHECK_MESSAGE(n == counts[status], status);
+  CHECK(end["results"] == std::filesystem::absolute(d / "results/r/results.json").string());
+  CHECK(end["runner"]["max_rss_kib"].get<long>() > 0);
+  CHECK(end["runner"]["cpu_user_s"].get<double>() + end["runner"]["cpu_sys_s"].get<double>() > 0);
+  // job_end carries what results.json has.
+  for (const auto& e : ev) {
+    if (e["event"] != "job_end") continue;
+    for (const auto& j : r["jobs"])
+      if (j["id"] == e["job"]) {
+        CHECK(e["status"] == j["status"]);
+        CHECK(e["reason"] == j["reason"]);
+        CHECK(e["exit_code"] == j["exit_code"]);
+        CHECK(e["signal"] == j["signal"]);
+      }
+  }
+  // Nothing but events on standard output; the summary stays on stderr.
+  CHECK(out.err.find("11 jobs: 7 pass") != std::string::npos);
+}
+
+TEST_CASE("run progress: a live bar under a pseudo-terminal, plain lines otherwise") {
+  TempDir d;
+  auto args = run_args(d, "run-inventory.json", "outcome.*,par.*", "3", "tty");
+  std::string cmd;
+  for (const auto& a : args) cmd += (cmd.empty() ? "" : " ") + ("'" + a + "'");
+  // script(1) runs the command on a new pseudo-terminal and copies it to stdout.
+  auto tty = run_command({"script", "-qfec", cmd, "/dev/null"}, with_log(d));
+  INFO(tty.out);
+  CHECK(tty.exit_code == 1);
+  CHECK(tty.out.find("\r\033[K[") != std::string::npos);
+  CHECK(tty.out.find("] 0/11 running 0 elapsed") != std::string::npos);
+  CHECK(tty.out.find("[" + std::string(30, '#') + "] 11/11 running 0") != std::string::npos);
+  CHECK(tty.out.find(" ETA ") != std::string::npos);
+  CHECK(tty.out.find("\r\033[Kfail outcome.fail@system: link trained at 2.5 GT/s") != std::string::npos);
+  CHECK(tty.out.find("[1/11]") == std::string::npos);  // no plain lines on a terminal
+
+  auto plain = run_command(run_args(d, "run-inventory.json", "outcome.*,par.*", "3", "plain"), with_log(d));
+  CHECK(plain.exit_code == 1);
+  CHECK(plain.err.find('\033') == std::string::npos);
+  CHECK(plain.err.find('\r') == std::string::npos);
+  CHECK(plain.err.find("] fail outcome.fail@system (") != std::string::npos);
+  CHECK(plain.err.find("[11/11] ") != std::string::npos);
+  std::size_t finished_lines = 0;
+  std::istringstream in(plain.err);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("[", 0) == 0) ++finished_lines;
+  CHECK(finished_lines == 11);  // one per finished job
+}
+
+TEST_CASE("run: resuming with other plan options is a usage error; the same or none resume") {
+  TempDir d;
+  auto base = run_args(d, "run-inventory.json", "outcome.pass,outcome.skip-script", "2");
+  REQUIRE(run_command(base).exit_code == 0);
+  auto unfinish = [&] {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((d / "results/r/journal.db").c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "UPDATE meta SET value='0' WHERE key='finished'; UPDATE jobs SET state='running' WHERE test='outcome.pass'",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  };
+  unfinish();
+  auto results = (d / "results").string();
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = {certify_bin(), "run", "--results", results};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return run_command(a);
+  };
+  auto out = with({"--only", "outcome.fail"});
+  CHECK(out.exit_code == 2);
+  CHECK(out.err.find("run r in " + results + "/r is unfinished and was planned with other options") != std::string::npos);
+  CHECK(out.err.find("--only: the run has outcome.pass,outcome.skip-script, given outcome.fail") != std::string::npos);
+  CHECK(out.err.find("--fresh") != std::string::npos);
+  out = with({"--skip", "outcome.pass", "--destructive", "--param", "peer=10.0.0.2"});
+  CHECK(out.exit_code == 2);
+  CHECK(out.err.find("--skip: the run has (none), given outcome.pass") != std::string::npos);
+  CHECK(out.err.find("--destructive") != std::string::npos);
+  CHECK(out.err.find("--param: the run has (none), given PEER=10.0.0.2") != std::string::npos);
+  out = with({"--suites", (fixture("suites") / "plan").string()});
+  CHECK(out.exit_code == 2);
+  CHECK(out.err.find("--suites: the run has " + (fixture("suites") / "run").string()) != std::string::npos);
+  out = with({"--inventory", (fixture("suites") / "torture-inventory.json").string()});
+  CHECK(out.exit_code == 2);
+  CHECK(out.err.find("--inventory") != std::string::npos);
+  // Nothing ran: the job is still unfinished.
+  auto r0 = by_test(results_of(d));
+  CHECK(r0["outcome.pass"]["attempts"] == 1);
+  // The same options (in another order) resume it; so does no option at all.
+  out = with({"--only", "outcome.skip-script,outcome.pass", "--inventory", (fixture("suites") / "run-inventory.json").string(),
+              "--suites", (fixture("suites") / "run").string()});
+  INFO(out.err);
+  CHECK(out.exit_code == 0);
+  CHECK(out.err.find("resuming run r") != std::string::npos);
+  CHECK(by_test(results_of(d))["outcome.pass"]["attempts"] == 2);
+  unfinish();
+  out = with({"--resume"});
+  CHECK(out.exit_code == 0);
+  CHECK(out.err.find("resuming run r") != std::string::npos);
+  auto r = by_test(results_of(d));
+  CHECK(r["outcome.pass"]["attempts"] == 3);
+  CHECK(r["outcome.skip-script"]["attempts"] == 1);
+  CHECK(r.size() == 2);  // the plan never widened
+}
+
+TEST_CASE("run --param is kept by a resumed run (a reboot resumes with no options)") {
+  TempDir d;
+  std::filesystem::create_directories(d / "suites/p");
+  REQUIRE(write_file_atomic(d / "suites/p/suite.xml",
+                            "<suite schema_version=\"1\" id=\"p\" class=\"system\">\n"
+                            "<test id=\"p.env\" run=\"exec:env.sh\" per=\"once\" timeout=\"30\"><description>d</description></test>\n"
+                            "<test id=\"p.later\" run=\"exec:env.sh\" per=\"once\" timeout=\"30\"><description>d</description></test>\n"
+                            "</suite>\n").ok());
+  REQUIRE(write_file_atomic(d / "suites/p/env.sh", "#!/bin/sh\necho \"$CERTIFY_PARAM_PEER\" > \"$CERTIFY_WORKDIR/peer\"\n", 0755).ok());
+  auto results = (d / "results").string();
+  REQUIRE(run_command({certify_bin(), "run", "--inventory", (fixture("suites") / "run-inventory.json").string(), "--suites",
+                       (d / "suites").string(), "--results", results, "--run-id", "r", "--param", "peer=192.0.2.7"})
+              .exit_code == 0);
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((d / "results/r/journal.db").c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "UPDATE meta SET value='0' WHERE key='finished'; UPDATE jobs SET state='running' WHERE test='p.later'",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  std::filesystem::remove(d / "results/r/logs/p.later@system/peer");
+  auto out = run_command({certify_bin(), "run", "--resume", "--results", results});
+  INFO(out.err);
+  CHECK(out.exit_code == 0);
+  auto peer = read_file(d / "results/r/logs/p.later@system/peer");
+  REQUIRE(peer.ok());
+  CHECK(*peer == "192.0.2.7\n");
+}
+
+TEST_CASE("run: bad suites are usage errors naming file and line; nothing runs") {
+  TempDir d;
+  auto run_with = [&](const std::string& xml, const std::string& script, int mode) {
+    std::filesystem::remove_all(d / "suites");
+    std::filesystem::create_directories(d / "suites/x");
+    REQUIRE(write_file_atomic(d / "suites/x/suite.xml", xml).ok());
+    if (!script.empty()) REQUIRE(write_file_atomic(d / "suites/x" / script, "#!/bin/sh\nexit 0\n", static_cast<mode_t>(mode)).ok());
+    return run_command({certify_bin(), "run", "--inventory", (fixture("suites") / "run-inventory.json").string(), "--suites",
+                        (d / "suites").string(), "--results", (d / "results").string()});
+  };
+  auto file = (d / "suites/x/suite.xml").string();
+  auto head = std::string("<suite schema_version=\"1\" id=\"x\" class=\"system\">\n");
+  auto out = run_with(head + "<test id=\"t\" run=\"builtin:nope\" per=\"once\"><description>d</description>\n</suite>\n", "", 0);
+  CHECK(out.exit_code == 2);
+  CHECK(out.err.find(file + ":3: malformed XML") != std::string::npos);
+  out = run_with(head + "\n<test id=\"t\" run=\"builtin:no.such.test\" per=\"once\"><description>d</description></test>\n</suite>\n", "", 0);
+  CHECK(out.exit_code == 2);
+  CHECK(out.err.find(file + ":3: test t: unknown built-in test \"no.such.test\"") != std::string::npos);
+  out = run_with(head + "<test id=\"t\" run=\"exec:gone.sh\" per=\"once\"><description>d</description></test>\n</suite>\n", "", 0);
+  CHECK(out.exit_code == 2);
+  CHECK(out.err.find(file + ":2: test t: script " + (d / "suites/x/gone.sh").string() + " does not exist") != std::string::npos);
+  out = run_with(head + "<test id=\"t\" run=\"exec:t.sh\" per=\"once\"><description>d</description></test>\n</suite>\n", "t.sh", 0644);
+  CHECK(out.exit_code == 2);
+  CHECK(out.err.find(file + ":2: test t: script " + (d / "suites/x/t.sh").string() + " is not executable") != std::string::npos);
+  // No run was started by any of them.
+  std::size_t journals = 0;
+  if (std::filesystem::exists(d / "results"))
+    for (const auto& e : std::filesystem::recursive_directory_iterator(d / "results")) journals += e.path().filename() == "journal.db";
+  CHECK(journals == 0);
+  // A test program that cannot be executed (bad interpreter) is an error result with the reason, not a hang.
+  out = run_with(head + "<test id=\"t\" run=\"exec:t.sh\" per=\"once\"><description>d</description></test>\n</suite>\n", "t.sh", 0755);
+  REQUIRE(out.exit_code == 0);
+  REQUIRE(write_file_atomic(d / "suites/x/t.sh", "#!/nonexistent/interpreter\nexit 0\n", 0755).ok());
+  out = run_command({certify_bin(), "run", "--inventory", (fixture("suites") / "run-inventory.json").string(), "--suites",
+                     (d / "suites").string(), "--results", (d / "results").string(), "--fresh", "--run-id", "badexec"});
+  CHECK(out.exit_code == 1);
+  auto r = by_test(results_of(d, "badexec"));
+  CHECK(r["t"]["status"] == "error");
+  CHECK(r["t"]["reason"].get<std::string>().find("cannot start: " + (d / "suites/x/t.sh").string() + ": execve: No such file or directory") == 0);
+}
+
+TEST_CASE("run: a journal with a damaged page is refused and left byte for byte") {
+  TempDir d;
+  // A real journal of a run, then one page overwritten in the middle.
+  REQUIRE(run_command(run_args(d, "torture-inventory.json", "torture.a", "4")).exit_code == 0);
+  auto file = d / "results/r/journal.db";
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE); UPDATE meta SET value='0' WHERE key='finished'; PRAGMA wal_checkpoint(TRUNCATE)",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  auto text = read_file(file);
+  REQUIRE(text.ok());
+  REQUIRE(text->size() >= 4 * 4096);
+  std::string damaged = *text;
+  for (std::size_t i = 4096; i < 3 * 4096; ++i) damaged[i] = static_cast<char>(0xA5);
+  REQUIRE(write_file_atomic(file, damaged).ok());
+  for (auto args : {run_args(d, "torture-inventory.json", "torture.a", "4"),
+                    std::vector<std::string>{certify_bin(), "run", "--results", (d / "results").string()},
+                    std::vector<std::string>{certify_bin(), "run", "--resume", "--results", (d / "results").string()}}) {
+    auto out = run_command(args);
+    INFO(out.err);
+    CHECK(out.exit_code == 2);
+    CHECK(out.err.find(file.string() + ": ") != std::string::npos);
+    CHECK(out.err.find("left as it is") != std::string::npos);
+    CHECK(*read_file(file) == damaged);
+  }
+}
+
+TEST_CASE("certify(1) and run --help document the exit statuses of run") {
+  auto man = run_command({certify_bin(), "man", "--template", certify::test::source_path("docs/man/certify.1.in").string()});
+  REQUIRE(man.exit_code == 0);
+  auto es = man.out.substr(man.out.find(".SH EXIT STATUS"));
+  es = es.substr(0, es.find(".SH ", 4));
+  CHECK(es.find("every test passed (skips allowed)") != std::string::npos);
+  CHECK(es.find("failed, errored, timed out or was interrupted") != std::string::npos);
+  CHECK(es.find("corrupted journal") != std::string::npos);
+  auto help = run_command({certify_bin(), "run", "--help"});
+  CHECK(help.out.find("1  some job failed, errored, timed out or was interrupted") != std::string::npos);
+}
