@@ -635,3 +635,71 @@ TEST_CASE("certify(1) and run --help document the exit statuses of run") {
   auto help = run_command({certify_bin(), "run", "--help"});
   CHECK(help.out.find("1  some job failed, errored, timed out or was interrupted") != std::string::npos);
 }
+
+TEST_CASE("run: Ctrl-C (SIGINT) stops cleanly, marks running jobs interrupted, and a resume finishes them; rlimits apply") {
+  TempDir d;
+  std::filesystem::create_directories(d / "suites/c");
+  std::filesystem::create_directories(d / "log");
+  std::string xml = "<suite schema_version=\"1\" id=\"c\" class=\"system\">\n"
+                    "<test id=\"c.limits\" run=\"exec:limits.sh\" per=\"once\" timeout=\"30\"><description>d</description></test>\n";
+  for (std::string t : {"c.long1", "c.long2"})
+    xml += "<test id=\"" + t + "\" run=\"exec:long.sh\" per=\"once\" timeout=\"60\"><description>d</description></test>\n";
+  for (std::string t : {"c.tail1", "c.tail2"})
+    xml += "<test id=\"" + t + "\" run=\"exec:limits.sh\" per=\"once\" timeout=\"30\"><description>d</description></test>\n";
+  REQUIRE(write_file_atomic(d / "suites/c/suite.xml", xml + "</suite>\n").ok());
+  REQUIRE(write_file_atomic(d / "suites/c/limits.sh", "#!/bin/sh\necho \"$(ulimit -n) $(ulimit -c)\" > \"$CERTIFY_WORKDIR/limits\"\n", 0755).ok());
+  REQUIRE(write_file_atomic(d / "suites/c/long.sh",
+                            "#!/bin/sh\necho $$ > \"$RUNNER_TEST_LOG/$CERTIFY_JOB.pid\"\n"
+                            "[ -e \"$RUNNER_TEST_LOG/quick\" ] || sleep 30\n", 0755).ok());
+  std::vector<std::string> args = {certify_bin(), "run", "--inventory", (fixture("suites") / "run-inventory.json").string(),
+                                   "--suites", (d / "suites").string(), "--results", (d / "results").string(),
+                                   "--run-id", "r", "-j", "2", "--grace", "5"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::string logenv = "RUNNER_TEST_LOG=" + (d / "log").string();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::putenv(logenv.data());
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  REQUIRE(pid > 0);
+  auto p1 = d / "log/c.long1@system.pid", p2 = d / "log/c.long2@system.pid";
+  for (int i = 0; i < 600 && !(std::filesystem::exists(p1) && std::filesystem::exists(p2)); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  REQUIRE(std::filesystem::exists(p1));
+  REQUIRE(std::filesystem::exists(p2));
+  auto t0 = std::chrono::steady_clock::now();
+  ::kill(pid, SIGINT);
+  int st = 0;
+  REQUIRE(::waitpid(pid, &st, 0) == pid);
+  // SIGTERM reached the sleepers' groups: no wait for the 5 s grace.
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(4));
+  REQUIRE(WIFEXITED(st));
+  CHECK(WEXITSTATUS(st) == 1);
+  for (const auto& p : {p1, p2}) CHECK(process_gone(std::stoi(*read_file(p))));
+  auto r = by_test(results_of(d));
+  CHECK(r["c.limits"]["status"] == "pass");
+  CHECK(r["c.long1"]["status"] == "interrupted");
+  CHECK(r["c.long2"]["status"] == "interrupted");
+  CHECK(r["c.tail1"]["status"] == "interrupted");
+  CHECK(r["c.tail1"]["reason"] == "not started");
+  // The child got the runner's rlimits: 4096 open files, no core dumps.
+  auto limits = read_file(d / "results/r/logs/c.limits@system/limits");
+  REQUIRE(limits.ok());
+  CHECK(*limits == "4096 0\n");
+
+  REQUIRE(write_file_atomic(d / "log/quick", "").ok());
+  auto out = run_command({certify_bin(), "run", "--resume", "--results", (d / "results").string()}, {logenv});
+  INFO(out.err);
+  CHECK(out.exit_code == 0);
+  r = by_test(results_of(d));
+  for (std::string t : {"c.limits", "c.long1", "c.long2", "c.tail1", "c.tail2"}) CHECK_MESSAGE(r[t]["status"] == "pass", t);
+  CHECK(r["c.limits"]["attempts"] == 1);
+  CHECK(r["c.long1"]["attempts"] == 2);
+  CHECK(r["c.tail2"]["attempts"] == 1);
+}
