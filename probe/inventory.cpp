@@ -24,15 +24,21 @@ bool PcieLink::degraded() const {
 }
 
 Device* Inventory::find(std::string_view id) {
-  for (auto& d : devices)
-    if (d.id == id) return &d;
-  return nullptr;
+  return const_cast<Device*>(static_cast<const Inventory&>(*this).find(id));
 }
 
 const Device* Inventory::find(std::string_view id) const {
-  for (const auto& d : devices)
-    if (d.id == id) return &d;
-  return nullptr;
+  auto reindex = [this] {
+    index_.clear();
+    for (std::size_t i = 0; i < devices.size(); ++i) index_.emplace(devices[i].id, i);  // first wins, as before
+  };
+  if (index_.size() != devices.size()) reindex();
+  auto it = index_.find(std::string(id));
+  if (it == index_.end()) return nullptr;  // same size, same ids: a miss is a miss
+  if (it->second < devices.size() && devices[it->second].id == id) return &devices[it->second];
+  reindex();  // reordered since indexed
+  it = index_.find(std::string(id));
+  return it == index_.end() ? nullptr : &devices[it->second];
 }
 
 Device& Inventory::upsert(std::string_view id) {
@@ -41,6 +47,7 @@ Device& Inventory::upsert(std::string_view id) {
   d.id = std::string(id);
   d.cls = "other";
   devices.push_back(std::move(d));
+  index_.emplace(devices.back().id, devices.size() - 1);
   return devices.back();
 }
 

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 #include <vector>
 
@@ -62,6 +63,12 @@ struct Inventory {
   // The device with this id, created (with class "other") when absent.
   Device& upsert(std::string_view id);
   void warn(std::string source, std::string message);
+
+  // id -> position in `devices`, so find() is O(1) with thousands of SR-IOV
+  // functions. Kept by upsert(); rebuilt by find() when `devices` was changed
+  // directly (its size differs, or a sort left an entry pointing elsewhere).
+  // Not for concurrent use (probes run on one thread).
+  mutable std::unordered_map<std::string, std::size_t> index_;
 };
 
 nlohmann::json to_json(const Device& d);

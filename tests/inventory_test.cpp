@@ -3,6 +3,8 @@
 
 #include <pugixml.hpp>
 
+#include <algorithm>
+
 #include "probe/inventory.hpp"
 
 using namespace certify::probe;
@@ -79,4 +81,28 @@ TEST_CASE("table output has one section per class and the warnings") {
   CHECK(t.find("below max") != std::string::npos);
   CHECK(t.find("WARNINGS (1)") != std::string::npos);
   CHECK(t.find("Contoso") != std::string::npos);
+}
+
+TEST_CASE("inventory: find() after upserts, sorting, erasing and direct appends") {
+  Inventory inv;
+  for (int i = 2999; i >= 0; --i) inv.upsert("pci:" + std::to_string(i)).props["n"] = i;
+  CHECK(inv.devices.size() == 3000);
+  CHECK(&inv.upsert("pci:17") == inv.find("pci:17"));  // no duplicate
+  CHECK(inv.devices.size() == 3000);
+  std::sort(inv.devices.begin(), inv.devices.end(), [](const Device& a, const Device& b) { return a.id < b.id; });
+  REQUIRE(inv.find("pci:2500"));
+  CHECK(inv.find("pci:2500")->props["n"] == 2500);
+  CHECK(inv.find("pci:3000") == nullptr);
+  std::erase_if(inv.devices, [](const Device& d) { return d.props["n"].get<int>() % 2 == 0; });
+  CHECK(inv.find("pci:2500") == nullptr);
+  REQUIRE(inv.find("pci:2501"));
+  CHECK(inv.find("pci:2501")->props["n"] == 2501);
+  Device extra;
+  extra.id = "usb:1-1";
+  extra.cls = "usb";
+  inv.devices.push_back(extra);
+  REQUIRE(inv.find("usb:1-1"));
+  CHECK(inv.find("usb:1-1")->cls == "usb");
+  const Inventory& c = inv;
+  CHECK(c.find("pci:1")->props["n"] == 1);
 }
