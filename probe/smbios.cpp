@@ -957,9 +957,11 @@ void decode_memory_device(const Structure& s, Builder& b) {
   }
   if (sz == 0) return;  // empty slot: the remaining fields describe no module
   if (s.length < 0x17) return;
+  // 0xFFFF: the 3.3+ extended speed holds it, read only from structures
+  // long enough for both extended speeds (0x5C), as dmidecode does.
   auto speed = [&](const char* label, const char* key, std::size_t off, std::size_t ext_off) {
     std::uint32_t v = s.word(off);
-    if (v == 0xFFFF && s.length >= ext_off + 4) v = s.dword(ext_off);
+    if (v == 0xFFFF) v = s.length >= 0x5C ? s.dword(ext_off) : 0;
     b.add(label, v ? fmt("%u MT/s", v) : "Unknown", key, v ? json(v) : json());
   };
   speed("Speed", "speed_mts", 0x15, 0x54);
@@ -981,6 +983,65 @@ void decode_memory_device(const Structure& s, Builder& b) {
   volt("Minimum Voltage", "minimum_voltage_v", s.word(0x22));
   volt("Maximum Voltage", "maximum_voltage_v", s.word(0x24));
   volt("Configured Voltage", "configured_voltage_v", s.word(0x26));
+  if (s.length < 0x34) return;
+  // SMBIOS 3.2: memory technology, operating modes, firmware, JEDEC IDs.
+  static constexpr std::array<const char*, 7> technology = {
+      "Other", "Unknown", "DRAM", "NVDIMM-N", "NVDIMM-F", "NVDIMM-P", "Intel Optane DC persistent memory"};
+  static constexpr std::array<const char*, 5> modes = {
+      "Other", "Unknown", "Volatile memory", "Byte-accessible persistent memory",
+      "Block-accessible persistent memory"};
+  b.add("Memory Technology", pick(technology, s.byte(0x28)), "memory_technology", pick(technology, s.byte(0x28)));
+  {
+    std::uint16_t m = s.word(0x29);
+    auto v = bits(modes, m, 1);
+    std::string t;
+    for (const auto& x : v) t += (t.empty() ? "" : " ") + x;
+    b.add("Memory Operating Mode Capability", (m & 0xFFFE) ? t : "None");
+    b.fact("operating_mode_capability", v);
+  }
+  b.str("Firmware Version", "firmware_version", 0x2B);
+  // JEDEC JEP106: low byte = continuation codes (bank - 1) with odd parity
+  // in bit 7, high byte = the manufacturer code in that bank.
+  auto jedec = [&](const char* label, const char* key, std::uint16_t code) {
+    if (code == 0) return b.add(label, "Unknown");
+    auto t = fmt("Bank %d, Hex 0x%02X", (code & 0x7F) + 1, code >> 8);
+    b.add(label, t, key, t);
+  };
+  auto product = [&](const char* label, const char* key, std::uint16_t code) {
+    if (code == 0) return b.add(label, "Unknown");
+    b.add(label, fmt("0x%04X", code), key, fmt("0x%04X", code));
+  };
+  jedec("Module Manufacturer ID", "module_manufacturer_id", s.word(0x2C));
+  product("Module Product ID", "module_product_id", s.word(0x2E));
+  jedec("Memory Subsystem Controller Manufacturer ID", "subsystem_controller_manufacturer_id", s.word(0x30));
+  product("Memory Subsystem Controller Product ID", "subsystem_controller_product_id", s.word(0x32));
+  // Sizes of the module's regions in bytes: all ones unknown, zero none.
+  auto region = [&](const char* label, const char* key, std::size_t off) {
+    std::uint64_t v = s.qword(off);
+    if (v == ~std::uint64_t{0}) return b.add(label, "Unknown");
+    if (v == 0) return b.add(label, "None", key, 0);
+    b.add(label, size_text(v, 0), key, v);
+  };
+  if (s.length < 0x3C) return;
+  region("Non-Volatile Size", "non_volatile_size_bytes", 0x34);
+  if (s.length < 0x44) return;
+  region("Volatile Size", "volatile_size_bytes", 0x3C);
+  if (s.length < 0x4C) return;
+  region("Cache Size", "cache_size_bytes", 0x44);
+  if (s.length < 0x54) return;
+  region("Logical Size", "logical_size_bytes", 0x4C);
+  // SMBIOS 3.7 (DDR5): power management IC and registering clock driver
+  // (0x54..0x5B are the 3.3 extended speeds, printed with Speed above).
+  // dmidecode 3.4 predates them; the revision is the SPD byte, 0xFF00 unknown.
+  if (s.length < 0x64) return;
+  auto revision = [&](const char* label, const char* key, std::uint16_t code) {
+    if (code == 0xFF00) return b.add(label, "Unknown");
+    b.add(label, fmt("0x%02X", code & 0xFF), key, fmt("0x%02X", code & 0xFF));
+  };
+  jedec("PMIC0 Manufacturer ID", "pmic0_manufacturer_id", s.word(0x5C));
+  revision("PMIC0 Revision Number", "pmic0_revision", s.word(0x5E));
+  jedec("RCD Manufacturer ID", "rcd_manufacturer_id", s.word(0x60));
+  revision("RCD Revision Number", "rcd_revision", s.word(0x62));
 }
 
 // ---- type 19: memory array mapped address

@@ -108,6 +108,9 @@ Bytes slot(std::uint8_t type, std::uint8_t width, std::uint8_t usage, std::uint8
       .w(0x0D, seg).b(0x0F, bus).b(0x10, devfn);
 }
 
+
+}  // namespace
+
 Bytes memory_device(std::size_t length, std::uint16_t size, std::uint32_t ext_size, std::uint16_t speed,
                     std::uint32_t ext_speed, std::uint8_t type, std::uint16_t detail) {
   Area a(length);
@@ -122,8 +125,6 @@ Bytes memory_device(std::size_t length, std::uint16_t size, std::uint32_t ext_si
   if (length >= 0x5C) a.d(0x54, ext_speed).d(0x58, ext_speed);
   return a;
 }
-
-}  // namespace
 
 Table full_table(std::uint16_t version) {
   Table t;
@@ -253,6 +254,34 @@ Table sweep_table() {
     t.add(17, h++, md, {"L", "B", "M", "S", "A", "P"});
     t.add(17, h++, memory_device(c % 2 ? 0x15 : 0x1B, 0xFFFF, 0, 0, 0, 1, 0), {"L"});
     t.add(17, h++, memory_device(0x5C, 0x7FFF, c << (c % 23), 0xFFFF, c * 1000, 1, 0));
+    // SMBIOS 3.2-3.7 fields: technology, operating modes, firmware version,
+    // JEDEC IDs, region sizes (none, unknown, bytes to exabytes), PMIC/RCD;
+    // lengths cut at each boundary dmidecode checks.
+    static constexpr std::size_t k_lengths[] = {0x34, 0x3C, 0x44, 0x4C, 0x54, 0x5C, 0x64};
+    auto nv = memory_device(k_lengths[c % 7], 0x4000, 0, 4800, 0, static_cast<std::uint8_t>(0x18 + c % 20), 0x2080);
+    auto put = [&nv](std::size_t off, std::uint64_t v, int bytes) {
+      for (int i = 0; i < bytes && off - 4 + i < nv.size(); ++i) nv[off - 4 + i] = static_cast<std::uint8_t>(v >> (8 * i));
+    };
+    auto region = [c](unsigned k) -> std::uint64_t {
+      unsigned x = (c + k * 3) % 8;
+      return x == 0 ? 0 : x == 1 ? ~std::uint64_t{0} : static_cast<std::uint64_t>(c + 1) << ((c * 7 + k * 13) % 60);
+    };
+    put(0x28, c, 1);
+    put(0x29, static_cast<std::uint16_t>(c * 0x0101u), 2);
+    put(0x2B, c % 3 ? 7 : 0, 1);
+    put(0x2C, c % 5 ? (c * 0x0103u) & 0xFFFF : 0, 2);
+    put(0x2E, c % 4 ? c * 0x1F1u : 0, 2);
+    put(0x30, c % 6 ? (c * 0x0209u) & 0xFFFF : 0, 2);
+    put(0x32, c % 7 ? c * 0x0123u : 0, 2);
+    put(0x34, region(0), 8);
+    put(0x3C, region(1), 8);
+    put(0x44, region(2), 8);
+    put(0x4C, region(3), 8);
+    put(0x5C, c % 3 ? (c * 0x0105u) & 0xFFFF : 0, 2);
+    put(0x5E, c % 4 ? c : 0xFF00, 2);
+    put(0x60, c % 5 ? (c * 0x0307u) & 0xFFFF : 0, 2);
+    put(0x62, c % 2 ? c * 3 : 0xFF00, 2);
+    t.add(17, h++, nv, {"L", "B", "M", "S", "A", "P", "FW-1.2"});
     t.add(19, h++, Area(0x0F).d(0x04, c << 12).d(0x08, (c << 14) + c).w(0x0C, static_cast<std::uint16_t>(c)).b(0x0E, static_cast<std::uint8_t>(c)));
     t.add(19, h++, Area(0x1F).d(0x04, 0xFFFFFFFF).q(0x0F, static_cast<std::uint64_t>(c) << 30)
                        .q(0x17, (static_cast<std::uint64_t>(c) << 34) + 0x3FF));

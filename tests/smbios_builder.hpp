@@ -44,6 +44,12 @@ Bytes entry_point_2(const Table& t, int major, int minor);
 // "_SM3_" entry point (24 bytes) with the table's size as maximum.
 Bytes entry_point_3(const Table& t, int major, int minor, int docrev);
 
+// Type 17 formatted area of `length` bytes: array 0x1000, widths 72/64,
+// strings 1-6 (locator, bank, manufacturer, serial, asset tag, part), rank 2,
+// 1.1/1.25/1.2 V; fields beyond `length` left out.
+Bytes memory_device(std::size_t length, std::uint16_t size, std::uint32_t ext_size, std::uint16_t speed,
+                    std::uint32_t ext_speed, std::uint8_t type, std::uint16_t detail);
+
 // Type 1 formatted area (0x1B bytes): strings 1-6, UUID 00 11 .. FF, power switch.
 Bytes system_info();
 

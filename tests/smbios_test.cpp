@@ -103,18 +103,15 @@ std::string show(const smbios::Field& f) {
   return s;
 }
 
-// dmidecode 3.4 fields of structures longer than the ones we decode (SMBIOS
-// 3.2+ memory technology, 3.4 slot geometry): printed by dmidecode, not
-// facts certify reports. Anything else dmidecode prints, we must too.
-bool not_ours(int type, const std::string& label) {
-  static const std::map<int, std::vector<std::string>> skip = {
-      {17, {"Memory Technology", "Memory Operating Mode Capability", "Firmware Version", "Module Manufacturer ID",
-            "Module Product ID", "Memory Subsystem Controller Manufacturer ID",
-            "Memory Subsystem Controller Product ID", "Non-Volatile Size", "Volatile Size", "Cache Size",
-            "Logical Size"}},
+// Fields newer than dmidecode 3.4 (SMBIOS 3.7 PMIC/RCD): printed by us, not
+// by it; their facts are checked on their own. Anything else dmidecode
+// prints, we must print the same, and nothing more.
+bool newer_than_dmidecode(int type, const std::string& label) {
+  static const std::map<int, std::vector<std::string>> ours_only = {
+      {17, {"PMIC0 Manufacturer ID", "PMIC0 Revision Number", "RCD Manufacturer ID", "RCD Revision Number"}},
   };
-  auto it = skip.find(type);
-  return it != skip.end() && std::find(it->second.begin(), it->second.end(), label) != it->second.end();
+  auto it = ours_only.find(type);
+  return it != ours_only.end() && std::find(it->second.begin(), it->second.end(), label) != it->second.end();
 }
 
 // Every decoded record equals dmidecode's, field by field; returns how many
@@ -133,13 +130,14 @@ std::size_t compare_with_dmidecode(const Bytes& ep, const Bytes& table) {
     const auto& d = it->second;
     CHECK(d.type == r.type);
     CHECK(d.name == r.name);
-    std::vector<smbios::Field> want;
-    for (const auto& f : d.fields)
-      if (!not_ours(d.type, f.label)) want.push_back(f);
+    const auto& want = d.fields;
+    std::vector<smbios::Field> mine;
+    for (const auto& f : r.fields)
+      if (!newer_than_dmidecode(r.type, f.label)) mine.push_back(f);
     std::ostringstream ctx;
     ctx << "handle " << r.handle << " type " << int(r.type);
-    for (std::size_t i = 0; i < std::max(want.size(), r.fields.size()); ++i) {
-      std::string a = i < r.fields.size() ? show(r.fields[i]) : "(none)";
+    for (std::size_t i = 0; i < std::max(want.size(), mine.size()); ++i) {
+      std::string a = i < mine.size() ? show(mine[i]) : "(none)";
       std::string b = i < want.size() ? show(want[i]) : "(none)";
       CHECK_MESSAGE(a == b, ctx.str());
       ++compared;
@@ -226,6 +224,64 @@ TEST_CASE("smbios: typed facts in bytes, MT/s and MHz") {
   CHECK(find(19)["range_size_bytes"] == 64ull << 30);
   CHECK(find(38)["interface_type"] == "KCS (Keyboard Control Style)");
   CHECK(find(41)["bus_address"] == "0000:3b:00.0");
+}
+
+TEST_CASE("smbios: SMBIOS 3.2-3.7 memory device fields as facts") {
+  Table t;
+  auto md = memory_device(0x64, 0x7FFF, 256 << 10, 0xFFFF, 6400, 0x22, 0x2080);
+  auto put = [&md](std::size_t off, std::uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) md[off - 4 + i] = static_cast<std::uint8_t>(v >> (8 * i));
+  };
+  put(0x28, 0x06, 1);                     // NVDIMM-P
+  put(0x29, 0x0030, 2);                   // bits 4, 5: byte- and block-accessible persistent memory
+  put(0x2B, 7, 1);                        // firmware version: string 7
+  put(0x2C, 0x2C80, 2);                   // JEP106 bank 1, 0x2C (parity bit set)
+  put(0x2E, 0x4321, 2);
+  put(0x30, 0x0000, 2);                   // unknown: no fact
+  put(0x32, 0x0000, 2);
+  put(0x34, 128ull << 30, 8);             // non-volatile 128 GiB
+  put(0x3C, 0, 8);                        // volatile: none
+  put(0x44, ~std::uint64_t{0}, 8);        // cache: unknown
+  put(0x4C, 384ull << 30, 8);
+  put(0x5C, 0x8A01, 2);                   // PMIC0: bank 2, 0x8A
+  put(0x5E, 0x0012, 2);
+  put(0x60, 0x0000, 2);                   // RCD: unknown ID...
+  put(0x62, 0xFF00, 2);                   // ... and revision
+  t.add(17, 0x1100, md, {"DIMM_P0", "BANK 0", "Intel", "SN", "AT", "NMB1XXD128GPS", "FW 3.1"});
+  t.end();
+  auto d = smbios::decode_tables(entry_point_3(t, 3, 7, 0), t.bytes);
+  REQUIRE(d.ok());
+  REQUIRE(d->records.size() >= 1);
+  REQUIRE(d->records[0].type == 17);
+  const auto& f = d->records[0].facts;
+  CHECK(f["size_bytes"] == 256ull << 30);
+  CHECK(f["speed_mts"] == 6400);                  // 3.3 extended speed
+  CHECK(f["memory_technology"] == "NVDIMM-P");
+  CHECK(f["operating_mode_capability"] ==
+        nlohmann::json::array({"Byte-accessible persistent memory", "Block-accessible persistent memory"}));
+  CHECK(f["firmware_version"] == "FW 3.1");
+  CHECK(f["module_manufacturer_id"] == "Bank 1, Hex 0x2C");
+  CHECK(f["module_product_id"] == "0x4321");
+  CHECK_FALSE(f.contains("subsystem_controller_manufacturer_id"));
+  CHECK_FALSE(f.contains("subsystem_controller_product_id"));
+  CHECK(f["non_volatile_size_bytes"] == 128ull << 30);
+  CHECK(f["volatile_size_bytes"] == 0);
+  CHECK_FALSE(f.contains("cache_size_bytes"));
+  CHECK(f["logical_size_bytes"] == 384ull << 30);
+  CHECK(f["pmic0_manufacturer_id"] == "Bank 2, Hex 0x8A");
+  CHECK(f["pmic0_revision"] == "0x12");
+  CHECK_FALSE(f.contains("rcd_manufacturer_id"));
+  CHECK_FALSE(f.contains("rcd_revision"));
+  auto line = [&](const std::string& label) {
+    for (const auto& x : d->records[0].fields)
+      if (x.label == label) return x.text;
+    return std::string("(absent)");
+  };
+  CHECK(line("Non-Volatile Size") == "128 GB");
+  CHECK(line("Cache Size") == "Unknown");
+  CHECK(line("RCD Revision Number") == "Unknown");
+  // The same structure as dmidecode 3.4 prints it, up to the 3.7 fields.
+  CHECK(compare_with_dmidecode(entry_point_3(t, 3, 7, 0), t.bytes) > 30);
 }
 
 // ---------------------------------------------------------------- malformed
