@@ -11,6 +11,7 @@ extern "C" {
 #include <pci/pci.h>
 }
 
+#include "probe/ids_file.hpp"
 #include "probe/probe.hpp"
 
 namespace certify::probe {
@@ -86,13 +87,7 @@ std::string bdf(const pci_dev* d) {
   return b;
 }
 
-std::string lookup(pci_access* a, int flags, unsigned v1, unsigned v2 = 0, unsigned v3 = 0,
-                   unsigned v4 = 0) {
-  char buf[256];
-  const char* r = pci_lookup_name(a, buf, sizeof buf, flags | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB,
-                                  v1, v2, v3, v4);
-  return r ? std::string(r) : std::string();
-}
+std::string name_or_empty(std::optional<std::string_view> n) { return n ? std::string(*n) : std::string(); }
 
 // "16.0 GT/s PCIe" -> "16.0 GT/s"; "Unknown" -> nullopt.
 std::optional<std::string> link_speed(std::optional<std::string> s) {
@@ -134,7 +129,7 @@ std::optional<PcieLink> pcie_link(ProbeContext& ctx, pci_dev* d, const std::stri
   return l;
 }
 
-void add_function(ProbeContext& ctx, pci_access* a, pci_dev* d) {
+void add_function(ProbeContext& ctx, const IdsFile* ids, pci_dev* d) {
   const std::string addr = bdf(d);
   const std::string sys = "/sys/bus/pci/devices/" + addr;
   Device& dev = ctx.inv.upsert("pci:" + addr);
@@ -142,13 +137,16 @@ void add_function(ProbeContext& ctx, pci_access* a, pci_dev* d) {
   dev.cls = default_class(d->device_class);
   dev.vendor_id = hex4(d->vendor_id);
   dev.device_id = hex4(d->device_id);
-  dev.vendor = lookup(a, PCI_LOOKUP_VENDOR, d->vendor_id);
-  dev.model = lookup(a, PCI_LOOKUP_DEVICE, d->vendor_id, d->device_id);
+  if (ids) {
+    dev.vendor = name_or_empty(ids->vendor(d->vendor_id));
+    dev.model = name_or_empty(ids->device(d->vendor_id, d->device_id));
+  }
   if (d->subsys_vendor_id && d->subsys_vendor_id != 0xffff) {
     dev.subsystem_vendor_id = hex4(d->subsys_vendor_id);
     dev.subsystem_device_id = hex4(d->subsys_id);
-    dev.subsystem = lookup(a, PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_DEVICE, d->vendor_id, d->device_id,
-                           d->subsys_vendor_id, d->subsys_id);
+    if (ids)
+      dev.subsystem = name_or_empty(
+          ids->subsystem(d->vendor_id, d->device_id, d->subsys_vendor_id, d->subsys_id));
   }
   // The driver link's last component; libpci's PCI_FILL_DRIVER realpath()s
   // it, a readlink per path component (most of the syscalls with 2,000 VFs).
@@ -169,7 +167,8 @@ void add_function(ProbeContext& ctx, pci_access* a, pci_dev* d) {
   char cc[16];
   std::snprintf(cc, sizeof cc, "0x%04x%02x", d->device_class, d->prog_if);
   p["class_code"] = cc;
-  if (auto n = lookup(a, PCI_LOOKUP_CLASS, d->device_class); !n.empty()) p["class_name"] = n;
+  if (ids)
+    if (auto n = ids->class_name(d->device_class)) p["class_name"] = *n;
   std::snprintf(cc, sizeof cc, "0x%02x", d->rev_id);
   p["revision"] = cc;
   if (auto m = ctx.root.link_name(sys + "/driver/module")) p["module"] = *m;
@@ -224,9 +223,10 @@ void probe_pci(ProbeContext& ctx) {
   a->warning = on_pci_warning;
   a->debug = on_pci_debug;
   std::string sysfs = ctx.root.host_path("/sys/bus/pci").string();
-  std::string ids = (ctx.options.ids_dir / "pci.ids").string();
   pci_set_param(a, const_cast<char*>("sysfs.path"), sysfs.data());
-  pci_set_name_list_path(a, ids.data(), 0);
+  // Names from our own in-place pci.ids lookup, not libpci's (see ids_file.hpp).
+  auto ids = IdsFile::open(ctx.options.ids_dir / "pci.ids");
+  if (!ids) ctx.warn("pci", "no pci.ids: " + ids.message() + ": device names unknown");
   t_pci_ctx = &ctx;
   std::jmp_buf jb;
   if (!scan(a, jb)) {
@@ -237,12 +237,14 @@ void probe_pci(ProbeContext& ctx) {
         ctx.warn("pci", bdf(d) + ": libpci: " + t_pci_error);
         continue;
       }
-      add_function(ctx, a, d);
+      add_function(ctx, ids ? &*ids : nullptr, d);
     }
   }
   t_pci_ctx = nullptr;
   t_pci_jump = nullptr;
   pci_cleanup(a);
+  if (ids)
+    for (const auto& p : ids->problems()) ctx.warn("pci", "pci.ids " + p);
 }
 
 }  // namespace certify::probe

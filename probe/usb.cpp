@@ -5,10 +5,8 @@
 // which the kernel read at enumeration (no device I/O from us).
 #include <libusb.h>
 
-#include <map>
-
-#include "core/files.hpp"
 #include "probe/devpath.hpp"
+#include "probe/ids_file.hpp"
 #include "probe/probe.hpp"
 
 namespace certify::probe {
@@ -26,59 +24,6 @@ std::string hex4(unsigned v) {
   char b[8];
   std::snprintf(b, sizeof b, "0x%04x", v & 0xffff);
   return b;
-}
-
-// usb.ids: "vvvv  Vendor" lines, "\tpppp  Product" under them; the device
-// list ends where the class tables ("C 00  ...") begin.
-struct UsbNames {
-  std::map<unsigned, std::string> vendors;
-  std::map<unsigned, std::string> products;  // vid << 16 | pid
-  std::map<unsigned, std::string> classes;
-};
-
-UsbNames load_usb_ids(const std::string& text) {
-  UsbNames n;
-  unsigned vendor = 0;
-  bool in_vendor = false, in_classes = false;
-  std::size_t pos = 0;
-  auto hexv = [](std::string_view s) -> std::optional<unsigned> {
-    unsigned v = 0;
-    for (char c : s) {
-      if (!std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
-      v = v * 16 + static_cast<unsigned>(std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (std::tolower(c) - 'a' + 10));
-    }
-    return v;
-  };
-  while (pos < text.size()) {
-    auto end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    std::string_view line(text.data() + pos, end - pos);
-    pos = end + 1;
-    if (line.empty() || line[0] == '#') continue;
-    if (line.size() > 6 && line[0] == 'C' && line[1] == ' ') {
-      in_classes = true;
-      in_vendor = false;
-      if (auto v = hexv(line.substr(2, 2))) n.classes[*v] = std::string(line.substr(6));
-      continue;
-    }
-    if (in_classes) {
-      if (line[0] != '\t' && line[0] != 'C') in_classes = false;
-      continue;
-    }
-    if (line[0] != '\t' && line.size() > 6 && line[4] == ' ') {
-      auto v = hexv(line.substr(0, 4));
-      in_vendor = v.has_value();
-      if (v) {
-        vendor = *v;
-        n.vendors[vendor] = std::string(line.substr(6));
-      }
-    } else if (in_vendor && line[0] == '\t' && line.size() > 7 && line[1] != '\t' && line[5] == ' ') {
-      if (auto p = hexv(line.substr(1, 4))) n.products[(vendor << 16) | *p] = std::string(line.substr(7));
-    } else if (line[0] != '\t') {
-      in_vendor = false;
-    }
-  }
-  return n;
 }
 
 std::vector<UsbDev> from_sysfs(const Sysroot& root) {
@@ -161,10 +106,12 @@ void probe_usb(ProbeContext& ctx) {
   }
   if (!via_libusb) devs = from_sysfs(ctx.root);
   if (devs.empty()) return;
-  UsbNames names;
-  auto ids = read_file(ctx.options.ids_dir / "usb.ids", 16 << 20);
-  if (ids) names = load_usb_ids(*ids);
-  else ctx.warn("usb", "no usb.ids in " + ctx.options.ids_dir.string() + ": names from device strings only");
+  // usb.ids has pci.ids' layout: vendors, their products, "C cc" classes.
+  auto ids = IdsFile::open(ctx.options.ids_dir / "usb.ids");
+  if (!ids) ctx.warn("usb", "no usb.ids (" + ids.message() + "): names from device strings only");
+  auto class_name = [&](unsigned c) -> std::optional<std::string_view> {
+    return ids ? ids->top_class(c) : std::nullopt;
+  };
 
   for (const auto& u : devs) {
     const std::string dir = "/sys/bus/usb/devices/" + u.port_path;
@@ -207,17 +154,16 @@ void probe_usb(ProbeContext& ctx) {
     char cls[8];
     std::snprintf(cls, sizeof cls, "0x%02x", u.dev_class);
     p["device_class"] = cls;
-    if (auto it = names.classes.find(u.dev_class); it != names.classes.end() && u.dev_class)
-      p["device_class_name"] = it->second;
+    if (auto n = class_name(u.dev_class); n && u.dev_class) p["device_class_name"] = *n;
     if (auto v = ctx.root.attr(dir + "/manufacturer")) p["manufacturer"] = *v;
     if (auto v = ctx.root.attr(dir + "/product")) p["product"] = *v;
     if (auto v = ctx.root.attr(dir + "/serial")) p["serial"] = *v;
     if (auto v = ctx.root.attr(dir + "/version")) p["usb_version"] = trimmed(*v);
     if (auto v = ctx.root.attr(dir + "/bMaxPower")) p["max_power"] = *v;
-    auto vn = names.vendors.find(u.vid);
-    d.vendor = vn != names.vendors.end() ? vn->second : p.value("manufacturer", "");
-    auto pn = names.products.find((u.vid << 16) | u.pid);
-    d.model = pn != names.products.end() ? pn->second : p.value("product", "");
+    auto vn = ids ? ids->vendor(u.vid) : std::nullopt;
+    d.vendor = vn ? std::string(*vn) : p.value("manufacturer", "");
+    auto pn = ids ? ids->device(u.vid, u.pid) : std::nullopt;
+    d.model = pn ? std::string(*pn) : p.value("product", "");
     fill_driver(ctx.root, dir, d);
     nlohmann::json ifs = nlohmann::json::array();
     for (const auto& n : ctx.root.list(dir)) {
@@ -228,8 +174,7 @@ void probe_usb(ProbeContext& ctx) {
         char b[8];
         std::snprintf(b, sizeof b, "0x%02x", static_cast<unsigned>(*c));
         i["class"] = b;
-        if (auto it = names.classes.find(static_cast<unsigned>(*c)); it != names.classes.end())
-          i["class_name"] = it->second;
+        if (auto cn = class_name(static_cast<unsigned>(*c))) i["class_name"] = *cn;
       }
       if (auto drv = bound_driver(ctx.root, idir)) i["driver"] = drv->name;
       ifs.push_back(i);
@@ -242,6 +187,8 @@ void probe_usb(ProbeContext& ctx) {
         break;
       }
   }
+  if (ids)
+    for (const auto& w : ids->problems()) ctx.warn("usb", "usb.ids " + w);
 }
 
 }  // namespace certify::probe
