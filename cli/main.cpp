@@ -1,9 +1,6 @@
-// certify: parses the command line and hands over to the libraries.
-#include <cstdio>
-#include <iostream>
-
-#include "certify_config.h"
-#include "cli/commands.hpp"
+// certify-full: every certify subcommand. The `certify` users run is the
+// small front (front.cpp): it runs `probe` itself and execs this for the rest.
+#include "cli/app.hpp"
 
 namespace {
 
@@ -27,23 +24,4 @@ constexpr certify::cli::Registrar k_commands[] = {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  CLI::App app{"certify: hardware and software compatibility certification for Linux servers", "certify"};
-  app.set_version_flag("--version", std::string("certify ") + CERTIFY_VERSION);
-  app.require_subcommand(1);
-  int exit_code = certify::cli::k_exit_ok;
-  for (auto reg : k_commands) reg(app, exit_code);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : certify::cli::k_exit_usage;
-  } catch (const certify::cli::CommandError& e) {
-    std::cerr << "certify: " << e.what() << '\n';
-    return e.code;
-  } catch (const std::exception& e) {
-    std::cerr << "certify: " << e.what() << '\n';
-    return certify::cli::k_exit_usage;
-  }
-  return exit_code;
-}
+int main(int argc, char** argv) { return certify::cli::run_app(k_commands, argc, argv); }
