@@ -66,3 +66,34 @@ TEST_CASE("certify probe --anonymize -o FILE writes hashed identifiers") {
   auto j = nlohmann::json::parse(text);
   CHECK(j["os"]["hostname"].get<std::string>().rfind("anon:", 0) == 0);
 }
+
+TEST_CASE("certify front: probe runs without certify-full, every other command is handed to it") {
+  namespace fs = std::filesystem;
+  // Alone in a directory (and no certify-full installed where the build
+  // would put it): probe and --version work, the rest fails clearly.
+  certify::test::TempDir t;
+  fs::copy_file(certify_bin(), t / "certify");
+  fs::permissions(t / "certify", fs::perms::owner_all);
+  auto alone = (t / "certify").string();
+  auto p = run_command({alone, "probe", "--sysroot", fixture("vm-virtio").string(), "--class", "os"});
+  CHECK(p.exit_code == 0);
+  CHECK(nlohmann::json::parse(p.out)["os"]["id"] == "debian");
+  CHECK(run_command({alone, "--version"}).out == "certify 0.1.0\n");
+  if (!fs::exists("/usr/local/libexec/certify/certify-full")) {
+    auto r = run_command({alone, "plan", "--help"});
+    CHECK(r.exit_code == 127);
+    CHECK(r.err.find("cannot run certify-full") != std::string::npos);
+  }
+  // Beside certify-full: the same command lines as the full executable.
+  auto help = run_command({certify_bin(), "--help"});
+  CHECK(help.exit_code == 0);
+  for (const char* sub : {"probe", "plan", "run", "report", "bundle", "submit", "doctor"})
+    CHECK_MESSAGE(help.out.find(std::string("  ") + sub + " ") != std::string::npos, sub);
+  auto full = run_command({build_path("cli/certify-full").string(), "probe", "--help"});
+  auto front = run_command({certify_bin(), "probe", "--help"});
+  CHECK(front.exit_code == 0);
+  CHECK(front.out == full.out);
+  auto bad = run_command({certify_bin(), "no-such-command"});
+  CHECK(bad.exit_code == 2);
+  CHECK(run_command({certify_bin()}).exit_code == 2);  // a subcommand is required
+}
