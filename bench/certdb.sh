@@ -108,7 +108,7 @@ run_backend() {
   local ingest
   ingest=$(calc "$t1 - $t0")
   local stored
-  stored=$(curl -s -H "Authorization: Bearer $rt" "$url/api/v1/queue" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["queue"]))')
+  stored=$(curl -s -H "Authorization: Bearer $rt" "$url/api/v1/queue" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
   [ "$stored" = "$n" ] || { echo "$name: queue holds $stored of $n" >&2; exit 1; }
   note "$(printf '%-10s ingest+verify  %6d bundles  %7.1f s  %8.1f bundles/s' "$name" "$n" "$ingest" "$(calc "$n / $ingest")")"
   for path in "/api/v1/submissions" "/api/v1/queue"; do

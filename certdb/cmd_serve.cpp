@@ -74,6 +74,9 @@ void add_serve_command(CLI::App& app, int& /*exit_code*/) {
   cmd->add_option("--port-file", a->port_file, "Write the port listened on to this file once ready");
   cmd->callback([a] {
     if (a->tls_cert.empty() != a->tls_key.empty()) throw CommandError("--tls-cert and --tls-key go together");
+    // Checked before the database is opened: a server asked for HTTPS never starts without it.
+    if (!a->tls_cert.empty())
+      if (auto problem = tls_problem(a->tls_cert, a->tls_key); !problem.empty()) throw CommandError(problem);
     auto [host, port] = parse_listen(a->listen);
     StoreOptions so;
     so.profile = load_profile(a->profile, a->reviewers);

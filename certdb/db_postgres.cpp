@@ -81,7 +81,9 @@ class PgConnection : public Connection {
     exec_script("BEGIN");
     exec_script(k_write_lock);
   }
-  void begin_read() override { exec_script("BEGIN"); }
+  // One snapshot for every statement of the transaction (a queue page, its
+  // claims and the total; a whole copy), as a sqlite read transaction has.
+  void begin_read() override { exec_script("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); }
   void commit() override { exec_script("COMMIT"); }
   void rollback() override {
     if (PQtransactionStatus(conn_) != PQTRANS_IDLE) exec_script("ROLLBACK");

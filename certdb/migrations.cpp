@@ -139,6 +139,19 @@ CREATE TABLE audit_head (
   hash TEXT NOT NULL
 );
 )SQL"},
+    {2, "indexes for paged listings: open queue, state/org/vendor by (created, id), approvals",
+     R"SQL(
+CREATE INDEX submissions_open ON submissions(created, id)
+  WHERE state IN ('submitted', 'in-review', 'changes-requested');
+CREATE INDEX submissions_created ON submissions(created, id);
+DROP INDEX submissions_state;
+CREATE INDEX submissions_state ON submissions(state, created, id);
+DROP INDEX submissions_org;
+CREATE INDEX submissions_org ON submissions(org, created, id);
+DROP INDEX submissions_vendor;
+CREATE INDEX submissions_vendor ON submissions(vendor, created, id);
+CREATE INDEX events_approvals ON events(submission_id, version, action, user_id);
+)SQL"},
 };
 
 void replace_all(std::string& s, std::string_view from, std::string_view to) {

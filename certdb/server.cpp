@@ -4,9 +4,13 @@
 #include "certdb/server.hpp"
 
 #include <nlohmann/json.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
+#include <memory>
 
 #include "certdb/diff.hpp"
 #include "certdb/web.hpp"
@@ -54,7 +58,45 @@ constexpr Access k_audit{false, false, false, true};
 constexpr Access k_accounts{false, false, true, false};
 constexpr Access k_anyone{true, true, true, true};
 
+// ?limit= of a paged listing: 1..k_page_max, k_page_default when absent.
+std::optional<int> page_limit(const httplib::Request& req, httplib::Response& res) {
+  if (!req.has_param("limit")) return k_page_default;
+  const auto& v = req.get_param_value("limit");
+  int n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > k_page_max) {
+    send_error(res, 400, "limit must be an integer from 1 to " + std::to_string(k_page_max));
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::string openssl_reason() {
+  auto e = ERR_peek_last_error();
+  const char* r = e ? ERR_reason_error_string(e) : nullptr;
+  return r ? r : "unknown reason";
+}
+
 }  // namespace
+
+// Why the TLS certificate and key cannot serve, or "" when they can. Loads
+// them as httplib will, so the server refuses to start (rather than answer
+// nothing, or plain HTTP) and says which file is wrong.
+std::string tls_problem(const std::string& cert, const std::string& key) {
+  if (cert.empty() || key.empty()) return "--tls-cert and --tls-key go together";
+  for (const auto& [option, path] : {std::pair{"--tls-cert", cert}, std::pair{"--tls-key", key}})
+    if (auto text = read_file(path, std::size_t{1} << 20); !text) return std::string(option) + ": " + text.message();
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
+  if (!ctx) return "cannot set up TLS: " + openssl_reason();
+  ERR_clear_error();
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), cert.c_str()) != 1)
+    return "--tls-cert " + cert + ": not a PEM certificate chain (" + openssl_reason() + ")";
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), key.c_str(), SSL_FILETYPE_PEM) != 1)
+    return "--tls-key " + key + ": not a PEM private key of the certificate " + cert + " (" + openssl_reason() + ")";
+  if (SSL_CTX_check_private_key(ctx.get()) != 1)
+    return "--tls-key " + key + " does not match the certificate " + cert;
+  return {};
+}
 
 void send_error(httplib::Response& res, int status, const std::string& message) {
   send_json(res, {{"error", message}}, status);
@@ -113,9 +155,15 @@ Server::~Server() = default;
 void Server::add_routes(const RouteHook& hook) { hook(*http_, store_); }
 
 bool Server::bind(std::string& error) {
-  if (auto* ssl = dynamic_cast<httplib::SSLServer*>(http_.get()); ssl && !ssl->is_valid()) {
-    error = "cannot load the TLS certificate/key (" + options_.tls_cert + ", " + options_.tls_key + ")";
-    return false;
+  if (auto* ssl = dynamic_cast<httplib::SSLServer*>(http_.get())) {
+    if (auto problem = tls_problem(options_.tls_cert, options_.tls_key); !problem.empty()) {
+      error = problem;
+      return false;
+    }
+    if (!ssl->is_valid()) {
+      error = "cannot set up TLS with " + options_.tls_cert + " and " + options_.tls_key;
+      return false;
+    }
   }
   if (options_.port == 0) {
     port_ = http_->bind_to_any_port(options_.host);
@@ -212,15 +260,15 @@ void Server::install_api() {
              }
              f.vendor = req.get_param_value("vendor");
              if (u.role == Role::submitter) f.org = u.org;
-             try {
-               if (req.has_param("limit")) f.limit = std::clamp(std::stoi(req.get_param_value("limit")), 1, 1000);
-               if (req.has_param("offset")) f.offset = std::max(0, std::stoi(req.get_param_value("offset")));
-             } catch (const std::exception&) {
-               return send_error(res, 400, "limit and offset must be integers");
-             }
+             auto limit = page_limit(req, res);
+             if (!limit) return;
+             f.limit = *limit;
+             f.after = req.get_param_value("after");
+             auto page = store.submissions(f);
+             if (!page) return send_error(res, page.refusal().status, page.refusal().message);
              json out = json::array();
-             for (const auto& s : store.submissions(f)) out.push_back(s.to_json());
-             send_json(res, {{"submissions", out}});
+             for (const auto& s : page->submissions) out.push_back(s.to_json());
+             send_json(res, {{"submissions", out}, {"next", page->next.empty() ? json() : json(page->next)}});
            }));
 
   http.Get(R"(/api/v1/submissions/([A-Za-z0-9-]+))",
@@ -308,15 +356,20 @@ void Server::install_api() {
               send_json(res, r->to_json());
             }));
 
-  http.Get("/api/v1/queue", guarded(k_queue, [&store](const User& u, const httplib::Request&, httplib::Response& res) {
+  http.Get("/api/v1/queue", guarded(k_queue, [&store](const User& u, const httplib::Request& req, httplib::Response& res) {
+             auto limit = page_limit(req, res);
+             if (!limit) return;
+             auto page = store.queue(*limit, req.get_param_value("after"));
+             if (!page) return send_error(res, page.refusal().status, page.refusal().message);
              json out = json::array();
-             for (const auto& q : store.queue()) {
+             for (const auto& q : page->entries) {
                auto j = q.to_json();
                // A reviewer sees their own organisation's entries marked, not hidden.
                j["own_organisation"] = q.submission.org == u.org;
                out.push_back(std::move(j));
              }
-             send_json(res, {{"queue", out}});
+             send_json(res, {{"queue", out}, {"total", page->total},
+                             {"next", page->next.empty() ? json() : json(page->next)}});
            }));
 
   http.Get("/api/v1/audit", guarded(k_audit, [&store](const User&, const httplib::Request& req, httplib::Response& res) {

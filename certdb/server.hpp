@@ -27,6 +27,10 @@ struct ServerOptions {
 // Who is asking: the account of the bearer token (API) or session cookie (web).
 std::optional<User> authenticate_request(Store& store, const httplib::Request& req, bool allow_cookie);
 
+// Why this TLS certificate chain and private key (PEM files) cannot serve
+// HTTPS — unreadable, not PEM, or a key of another certificate — or "".
+std::string tls_problem(const std::string& cert, const std::string& key);
+
 // Writes {"error": message} with `status`.
 void send_error(httplib::Response& res, int status, const std::string& message);
 

@@ -105,12 +105,48 @@ struct IngestResult {
   nlohmann::json to_json() const;  // {"id", "state", "version", "duplicate"}
 };
 
+// Listings are paged by keyset: a page ends with a cursor naming its last
+// entry, and the next page starts after it, so a page costs an index range
+// scan whatever its position, and entries added meanwhile neither repeat nor
+// shift the pages. Cursors are opaque to clients; a malformed one is a 400.
+constexpr int k_page_default = 100;
+constexpr int k_page_max = 1000;
+
 struct SubmissionFilter {
   std::optional<State> state;
   std::string vendor;
   std::string org;           // empty = every organisation
-  int limit = 100;
-  int offset = 0;
+  int limit = k_page_default;  // 1..k_page_max
+  std::string after;         // cursor: `next` of the previous page; "" = the first page
+};
+
+// Where a page starts: after the entry with this creation time and id
+// (both empty: the first page). Clients see it as "<created>_<id>".
+struct PageCursor {
+  std::string created, id;
+};
+// nullopt when `cursor` is not one.
+std::optional<PageCursor> parse_cursor(const std::string& cursor);
+
+// The SQL of the paged listings with its parameters: one query for a page of
+// submissions; three for the queue (the page with approval counts, its
+// claims, the total). Tests check the plans sqlite makes of them.
+struct Query {
+  std::string sql;
+  std::vector<Param> params;
+};
+Query submissions_page_query(const SubmissionFilter& f, const PageCursor& after, int limit);
+std::vector<Query> queue_page_queries(Dialect dialect, const PageCursor& after, int limit);
+
+struct SubmissionPage {
+  std::vector<Submission> submissions;  // newest first
+  std::string next;                     // cursor of the following page; "" = this is the last
+};
+
+struct QueuePage {
+  std::vector<QueueEntry> entries;      // oldest first
+  std::int64_t total = 0;               // open submissions in all
+  std::string next;
 };
 
 // A certificate changed: "issued" on approval; "extended", "withdrawn" or
@@ -159,14 +195,17 @@ class Store {
   // The existing submission holding a bundle with this hash, if any.
   std::optional<IngestResult> find_by_bundle(const std::string& sha256);
   std::optional<Submission> submission(const std::string& id);
-  std::vector<Submission> submissions(const SubmissionFilter& f);
+  // One page, newest first (refused: a malformed cursor).
+  Checked<SubmissionPage> submissions(const SubmissionFilter& f);
   std::vector<Version> versions(const std::string& id);
   std::vector<Event> events(const std::string& id);
   // inventory.json and results.json of one version.
   std::optional<std::pair<nlohmann::json, nlohmann::json>> version_documents(const std::string& id, int version);
   std::optional<std::string> bundle_bytes(const std::string& sha256);
-  // Reviewers' queue: open submissions (submitted, in-review, changes-requested), oldest first.
-  std::vector<QueueEntry> queue();
+  // Reviewers' queue: open submissions (submitted, in-review, changes-requested),
+  // oldest first, one page of at most `limit` after the cursor `after`; three
+  // queries per page in one read transaction, whatever the page's length.
+  Checked<QueuePage> queue(int limit = k_page_default, const std::string& after = {});
   // The criteria failures of the current version against the profile.
   std::vector<std::string> criteria(const std::string& id);
 

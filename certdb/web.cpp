@@ -108,6 +108,13 @@ std::string submissions_table(const std::vector<Submission>& subs, const std::st
   return os.str();
 }
 
+// The link to the following page of a listing, if there is one.
+std::string next_link(const std::string& path, const std::string& cursor) {
+  if (cursor.empty()) return {};
+  return "<p><a id=\"next\" href=\"" + path + "?after=" + html_escape(httplib::detail::encode_query_param(cursor)) +
+         "\">next page &rarr;</a></p>";
+}
+
 std::optional<Submission> visible(Store& store, const User& u, const std::string& id) {
   if (u.role == Role::admin) return std::nullopt;
   auto s = store.submission(id);
@@ -288,25 +295,32 @@ void install_web(httplib::Server& http, Store& store, BundleVerifier& verifier) 
 
   http.Get("/ui", [](const httplib::Request&, httplib::Response& res) { redirect(res, "/ui/"); });
 
-  http.Get("/ui/", with_user([&store](const User& u, const httplib::Request&, httplib::Response& res) {
+  http.Get("/ui/", with_user([&store](const User& u, const httplib::Request& req, httplib::Response& res) {
+             // Submitters and auditors: one page of submissions, newest first, and a link to the next.
+             auto listing = [&](SubmissionFilter f) -> std::optional<std::string> {
+               f.after = req.get_param_value("after");
+               auto p = store.submissions(f);
+               if (!p) return std::nullopt;
+               return submissions_table(p->submissions, "submissions") + next_link("/ui/", p->next);
+             };
              switch (u.role) {
                case Role::reviewer: return redirect(res, "/ui/queue");
                case Role::submitter: {
                  SubmissionFilter f;
                  f.org = u.org;
-                 f.limit = 500;
+                 auto table = listing(f);
+                 if (!table) return send_page(res, page("my submissions", u, "<p class=\"msg\">Bad page link.</p>"), 400);
                  return send_page(res, page("my submissions", u,
-                                            "<h2>Submissions of " + html_escape(u.org) + "</h2>" +
-                                                submissions_table(store.submissions(f), "submissions")));
+                                            "<h2>Submissions of " + html_escape(u.org) + "</h2>" + *table));
                }
                case Role::auditor: {
-                 SubmissionFilter f;
-                 f.limit = 500;
+                 auto table = listing({});
+                 if (!table) return send_page(res, page("submissions", u, "<p class=\"msg\">Bad page link.</p>"), 400);
                  auto v = store.verify_audit();
                  return send_page(res, page("submissions", u,
                                             std::string("<p id=\"audit\">Audit log: ") +
                                                 (v.ok ? "verified" : "BROKEN") + ", " + std::to_string(v.entries) +
-                                                " entries.</p>" + submissions_table(store.submissions(f), "submissions")));
+                                                " entries.</p>" + *table));
                }
                case Role::admin: {
                  std::ostringstream os;
@@ -320,15 +334,17 @@ void install_web(httplib::Server& http, Store& store, BundleVerifier& verifier) 
              }
            }));
 
-  http.Get("/ui/queue", with_user([&store](const User& u, const httplib::Request&, httplib::Response& res) {
+  http.Get("/ui/queue", with_user([&store](const User& u, const httplib::Request& req, httplib::Response& res) {
              if (u.role != Role::reviewer)
                return send_page(res, page("queue", u, "<p class=\"msg\">The queue is for reviewers.</p>"), 403);
+             auto q = store.queue(k_page_default, req.get_param_value("after"));
+             if (!q) return send_page(res, page("queue", u, "<p class=\"msg\">Bad page link.</p>"), 400);
              std::ostringstream os;
-             os << "<h2>Review queue (oldest first)</h2><table id=\"queue\"><tr><th>id</th><th>organisation</th>"
+             os << "<h2>Review queue (oldest first)</h2><p id=\"open\">" << q->total << " open submission"
+                << (q->total == 1 ? "" : "s") << ".</p><table id=\"queue\"><tr><th>id</th><th>organisation</th>"
                 << "<th>vendor / product</th><th>OS</th><th>classes</th><th>state</th><th>claimed by</th>"
                 << "<th>approvals</th><th>submitted</th></tr>";
-             auto q = store.queue();
-             for (const auto& e : q) {
+             for (const auto& e : q->entries) {
                const auto& s = e.submission;
                std::string claimed, classes;
                for (const auto& c : e.claimed_by) claimed += (claimed.empty() ? "" : ", ") + c;
@@ -342,8 +358,8 @@ void install_web(httplib::Server& http, Store& store, BundleVerifier& verifier) 
                   << (claimed.empty() ? "unclaimed" : html_escape(claimed)) << "</td><td>" << e.approvals << "/"
                   << store.options().profile.reviewers << "</td><td>" << html_escape(s.created) << "</td></tr>";
              }
-             os << "</table>";
-             if (q.empty()) os << "<p class=\"empty\">The queue is empty.</p>";
+             os << "</table>" << next_link("/ui/queue", q->next);
+             if (q->entries.empty()) os << "<p class=\"empty\">The queue is empty.</p>";
              send_page(res, page("queue", u, os.str()));
            }));
 

@@ -55,6 +55,8 @@ httplib::Headers auth(const std::string& token) {
   return {{"Authorization", "Bearer " + token}};
 }
 
+std::string srv_url_https(const CertdbServer& srv) { return "https://127.0.0.1:" + std::to_string(srv.port()); }
+
 int status_of(const httplib::Result& r) { return r ? r->status : -1; }
 
 json body_of(const httplib::Result& r) {
@@ -318,6 +320,64 @@ TEST_CASE("postgres: the server's review flow on PostgreSQL" * doctest::test_sui
   CHECK(status_of(c.Get("/api/v1/queue", auth(w.tokens["admin"]))) == 403);
 }
 
+TEST_CASE("api: /queue and /submissions are paged by limit and cursor") {
+  World w;
+  CertdbServer srv(w.db);
+  auto c = srv.client();
+  std::vector<std::string> ids;  // oldest first
+  for (int i = 0; i < 5; ++i) {
+    auto r = post_bundle(c, w.tokens["submitter"], make_bundle(w.dir.path(), w.alice_key, k_good_jobs, "page" + std::to_string(i)));
+    REQUIRE(status_of(r) == 201);
+    ids.push_back(body_of(r)["id"]);
+  }
+  auto fab = post_bundle(c, w.tokens["other-org"], make_bundle(w.dir.path(), w.fabian_key, k_good_jobs, "pagefab"));
+  REQUIRE(status_of(fab) == 201);
+  ids.push_back(body_of(fab)["id"]);
+  auto rev = w.tokens["reviewer"];
+
+  // Walks every page of `path` with ?limit=2; the array is under `key`.
+  auto walk = [&](const std::string& token, const std::string& path, const std::string& key) {
+    std::vector<std::string> seen;
+    std::string after;
+    for (int pages = 0; pages < 20; ++pages) {
+      auto url = path + (path.find('?') == std::string::npos ? "?" : "&") + "limit=2" +
+                 (after.empty() ? "" : "&after=" + httplib::detail::encode_query_param(after));
+      auto j = body_of(c.Get(url, auth(token)));
+      REQUIRE(j[key].is_array());
+      CHECK(j[key].size() <= 2);
+      for (const auto& e : j[key]) seen.push_back(e["id"]);
+      if (j["next"].is_null()) return seen;
+      REQUIRE(j["next"].is_string());
+      after = j["next"];
+    }
+    FAIL("pages never end");
+    return seen;
+  };
+  CHECK(walk(rev, "/api/v1/queue", "queue") == ids);
+  auto q = body_of(c.Get("/api/v1/queue?limit=4", auth(rev)));
+  CHECK(q["total"] == 6);
+  CHECK(q["queue"].size() == 4);
+  CHECK(q["next"].is_string());
+  CHECK(body_of(c.Get("/api/v1/queue", auth(rev)))["next"].is_null());  // 6 fit the default page
+  std::vector<std::string> newest(ids.rbegin(), ids.rend());
+  CHECK(walk(rev, "/api/v1/submissions", "submissions") == newest);
+  // A submitter's pages hold only their organisation's submissions.
+  std::vector<std::string> contoso(newest.begin() + 1, newest.end());
+  CHECK(walk(w.tokens["submitter"], "/api/v1/submissions", "submissions") == contoso);
+  CHECK(walk(w.tokens["other-org"], "/api/v1/submissions?state=submitted", "submissions") ==
+        std::vector<std::string>{ids.back()});
+
+  for (const auto& bad : std::vector<std::string>{"limit=0", "limit=1001", "limit=abc", "limit=5x", "limit=-1", "after=garbage",
+                                "after=" + httplib::detail::encode_query_param("2026-01-01T00:00:00Z_SUB-1' OR 1=1")}) {
+    CAPTURE(bad);
+    for (const std::string path : {"/api/v1/queue?", "/api/v1/submissions?"}) {
+      auto r = c.Get(path + bad, auth(rev));
+      CHECK(status_of(r) == 400);
+      CHECK(body_of(r).contains("error"));
+    }
+  }
+}
+
 TEST_CASE("crash safety: kill -9 during 100 concurrent uploads loses nothing acknowledged") {
   World w;
   auto dir = w.dir / "bundles";
@@ -390,4 +450,112 @@ TEST_CASE("crash safety: kill -9 during 100 concurrent uploads loses nothing ack
   CHECK(snapshot(w.db).submissions == 100);
   again.stop();
   CHECK(certdb_cli(w.db, {"audit", "verify"}).find("audit log OK") != std::string::npos);
+}
+
+namespace {
+
+// A self-signed certificate for 127.0.0.1 and its key, made by openssl(1).
+void make_tls_pair(const std::filesystem::path& cert, const std::filesystem::path& key, const std::string& cn) {
+  auto r = run_command({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-keyout", key.string(), "-out", cert.string(), "-days", "2", "-subj", "/CN=" + cn,
+                        "-addext", "subjectAltName=IP:127.0.0.1"});
+  REQUIRE_MESSAGE(r.exit_code == 0, "openssl req: " << r.err);
+}
+
+// `certdb serve` that is expected to refuse to start; bounded by timeout(1)
+// so a server that starts anyway fails the test instead of hanging it.
+CommandOutput serve_refused(const std::string& db, std::vector<std::string> extra) {
+  std::vector<std::string> argv = {"timeout", "20", build_path("certdb/certdb").string(), "serve", "--db", db,
+                                   "--listen", "127.0.0.1:0"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return run_command(argv);
+}
+
+}  // namespace
+
+TEST_CASE("tls: HTTPS with --tls-cert/--tls-key; plain HTTP to it fails; bad key files stop the start") {
+  World w;
+  auto cert = w.dir / "cert.pem", key = w.dir / "key.pem";
+  make_tls_pair(cert, key, "127.0.0.1");
+
+  SUBCASE("served over TLS, verified against the certificate as CA") {
+    CertdbServer srv(w.db, {"--tls-cert", cert.string(), "--tls-key", key.string()});
+    CHECK(srv.log().find("listening on https://127.0.0.1:") != std::string::npos);
+    httplib::SSLClient tls("127.0.0.1", srv.port());
+    tls.set_ca_cert_path(cert.string());
+    tls.enable_server_certificate_verification(true);
+    auto who = tls.Get("/api/v1/whoami", auth(w.tokens["reviewer"]));
+    REQUIRE_MESSAGE(who, "TLS request failed: " << httplib::to_string(who.error()));
+    CHECK(who->status == 200);
+    CHECK(body_of(who)["name"] == "rita");
+    // A real upload over TLS: verified, stored, visible.
+    auto bundle = make_bundle(w.dir.path(), w.alice_key, k_good_jobs, "tls");
+    httplib::Headers h = {{"X-Certify-Bundle-SHA256", sha256_hex(bundle)},
+                          {"Authorization", "Bearer " + w.tokens["submitter"]}};
+    auto up = tls.Post("/api/v1/submissions", h, bundle, "application/vnd.certify.bundle");
+    REQUIRE(up);
+    CHECK(up->status == 201);
+    CHECK(snapshot(w.db).submissions == 1);
+
+    // An independent client (curl) agrees: the certificate verifies for 127.0.0.1.
+    auto curl = run_command({"curl", "-sS", "--max-time", "20", "--cacert", cert.string(), srv_url_https(srv) + "/healthz"});
+    CHECK_MESSAGE(curl.exit_code == 0, curl.err);
+    CHECK(curl.out.find("\"ok\": true") != std::string::npos);
+
+    // Without trusting the certificate the handshake is refused: the client really verifies.
+    httplib::SSLClient untrusting("127.0.0.1", srv.port());
+    untrusting.set_ca_cert_path(w.dir.path().string() + "/no-such-ca.pem");
+    auto refused = untrusting.Get("/healthz");
+    CHECK_FALSE(refused);
+    auto curl_untrusting = run_command({"curl", "-sS", "--max-time", "20", "--cacert", "/dev/null",
+                                        srv_url_https(srv) + "/healthz"});
+    CHECK(curl_untrusting.exit_code != 0);
+
+    // Plain HTTP to the TLS port gets no HTTP answer.
+    auto plain = srv.client();
+    plain.set_read_timeout(5, 0);
+    auto p = plain.Get("/healthz");
+    CHECK_FALSE((p && p->status == 200));
+    auto curl_plain = run_command({"curl", "-sS", "--max-time", "20", srv.url() + "/healthz"});
+    CHECK(curl_plain.exit_code != 0);
+    CHECK(curl_plain.out.find("\"ok\"") == std::string::npos);
+    // ... and the server is still serving TLS after those failed handshakes.
+    auto again = tls.Get("/healthz");
+    REQUIRE(again);
+    CHECK(again->status == 200);
+  }
+
+  SUBCASE("a key file that is missing, not a key, or of another certificate: a clear error, no server") {
+    auto other_cert = w.dir / "other-cert.pem", other_key = w.dir / "other-key.pem";
+    make_tls_pair(other_cert, other_key, "other");
+    auto garbage = w.dir / "garbage.pem";
+    REQUIRE(write_file_atomic(garbage, "not a PEM file\n").ok());
+    struct Case {
+      std::vector<std::string> args;
+      std::string says;
+    };
+    auto missing = (w.dir / "missing.pem").string();
+    const std::vector<Case> cases = {
+        {{"--tls-cert", cert.string(), "--tls-key", missing}, "--tls-key"},
+        {{"--tls-cert", cert.string(), "--tls-key", w.dir.path().string()}, "--tls-key"},
+        {{"--tls-cert", cert.string(), "--tls-key", garbage.string()}, "not a PEM private key"},
+        {{"--tls-cert", cert.string(), "--tls-key", other_key.string()}, "--tls-key " + other_key.string()},
+        {{"--tls-cert", garbage.string(), "--tls-key", key.string()}, "not a PEM certificate"},
+        {{"--tls-cert", missing, "--tls-key", key.string()}, "--tls-cert"},
+        {{"--tls-cert", cert.string()}, "go together"},
+        {{"--tls-key", key.string()}, "go together"},
+    };
+    for (const auto& c : cases) {
+      std::string joined;
+      for (const auto& a : c.args) joined += a + " ";
+      CAPTURE(joined);
+      auto r = serve_refused(w.db, c.args);
+      CHECK(r.exit_code == 2);  // a setup error; 124 would mean it served
+      CHECK_MESSAGE(r.err.find(c.says) != std::string::npos, r.err);
+      CHECK(r.err.find("listening") == std::string::npos);
+    }
+    // The missing file is named, with the reason.
+    auto r = serve_refused(w.db, {"--tls-cert", cert.string(), "--tls-key", missing});
+    CHECK_MESSAGE(r.err.find(missing) != std::string::npos, r.err);
+  }
 }

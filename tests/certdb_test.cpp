@@ -3,6 +3,7 @@
 // review workflow with N reviewers and certificate records, migrations.
 #include <doctest/doctest.h>
 #include <functional>
+#include <map>
 
 #include "certdb/audit.hpp"
 #include "certdb/copy.hpp"
@@ -208,13 +209,13 @@ void store_workflow(const std::string& url) {
   CHECK(again->id == first->id);
   CHECK(store.ingest(other, in).refusal().status == 409);
   CHECK(store.ingest(r1, in).refusal().status == 403);
-  CHECK(store.submissions({}).size() == 1);
+  CHECK(store.submissions({})->submissions.size() == 1);
 
   auto id = first->id;
   CHECK(store.review(own, id, Action::claim, "").refusal().status == 403);
   CHECK(store.review(other, id, Action::comment, "hi").refusal().status == 404);
   REQUIRE(store.review(r1, id, Action::claim, "").ok());
-  CHECK(store.queue().at(0).claimed_by == std::vector<std::string>{"rev1"});
+  CHECK(store.queue()->entries.at(0).claimed_by == std::vector<std::string>{"rev1"});
   REQUIRE(store.review(r1, id, Action::request_changes, "attach the NIC firmware log").ok());
   CHECK(store.submission(id)->state == State::changes_requested);
   REQUIRE(store.review(vendor, id, Action::comment, "will do").ok());
@@ -441,4 +442,242 @@ TEST_CASE("postgres: store workflow, audit tampering, migrations" * doctest::tes
 TEST_CASE("postgres: certdb copy from sqlite to PostgreSQL and back" * doctest::test_suite("postgres") * doctest::skip()) {
   test::TempDir tmp;
   copy_roundtrip((tmp / "src.sqlite").string(), test::fresh_postgres_db(), (tmp / "back.sqlite").string());
+}
+
+namespace {
+
+// A clock the test moves by hand.
+struct HandClock : Clock {
+  std::chrono::system_clock::time_point t = std::chrono::system_clock::from_time_t(1767225600);  // 2026-01-01
+  std::chrono::system_clock::time_point now() override { return t; }
+};
+
+// Every page of the queue (limit `n`): ids in order, and no page longer than n.
+std::vector<std::string> walk_queue(Store& store, int n, std::int64_t* total = nullptr,
+                                    std::map<std::string, std::vector<std::string>>* claims = nullptr) {
+  std::vector<std::string> ids;
+  std::string after;
+  for (int pages = 0; pages < 1000; ++pages) {
+    auto p = store.queue(n, after);
+    REQUIRE(p.ok());
+    CHECK(p->entries.size() <= static_cast<std::size_t>(n));
+    for (const auto& e : p->entries) {
+      ids.push_back(e.submission.id);
+      if (claims) (*claims)[e.submission.id] = e.claimed_by;
+    }
+    if (total) *total = p->total;
+    if (p->next.empty()) return ids;
+    CHECK(p->entries.size() == static_cast<std::size_t>(n));  // only the last page is short
+    after = p->next;
+  }
+  FAIL("the queue's pages never end");
+  return ids;
+}
+
+std::vector<std::string> walk_submissions(Store& store, SubmissionFilter f) {
+  std::vector<std::string> ids;
+  for (int pages = 0; pages < 1000; ++pages) {
+    auto p = store.submissions(f);
+    REQUIRE(p.ok());
+    CHECK(p->submissions.size() <= static_cast<std::size_t>(f.limit));
+    for (const auto& s : p->submissions) ids.push_back(s.id);
+    if (p->next.empty()) return ids;
+    f.after = p->next;
+  }
+  FAIL("the listing's pages never end");
+  return ids;
+}
+
+// Paged queue and listing on one backend: order (ties in the creation
+// second broken by id), claims and approvals per page, the total, entries
+// added while paging, filters, and malformed cursors.
+void paging_workflow(const std::string& url) {
+  auto clock = std::make_shared<HandClock>();
+  StoreOptions opt;
+  opt.profile.reviewers = 2;
+  Store store(url, opt, clock);
+  auto contoso = *store.add_user("cli:root", "vendor1", "Contoso", Role::submitter);
+  auto fabrikam = *store.add_user("cli:root", "vendor2", "Fabrikam", Role::submitter);
+  auto r1 = *store.add_user("cli:root", "rev1", "SIG", Role::reviewer);
+  auto r2 = *store.add_user("cli:root", "rev2", "Linaro", Role::reviewer);
+  const std::vector<test::SampleJob> jobs = {{"nic.link@0000:09:00.0", "nic.link", "nic", "pass", true}};
+  std::vector<std::string> ids;  // in creation order
+  for (int i = 0; i < 23; ++i) {
+    // Groups of three share a second: the id orders them.
+    if (i % 3 == 0) clock->t += std::chrono::seconds(7);
+    auto r = store.ingest(i % 4 == 3 ? fabrikam : contoso, test::sample_ingest("paged-" + std::to_string(i), jobs));
+    REQUIRE(r.ok());
+    ids.push_back(r->id);
+  }
+  // Take some out of the queue and mark others.
+  REQUIRE(store.review(r1, ids[4], Action::claim, "").ok());
+  REQUIRE(store.review(r2, ids[4], Action::claim, "").ok());
+  for (auto [who, i] : {std::pair{r1, 9}, std::pair{r1, 10}, std::pair{r2, 10}, std::pair{r1, 15}, std::pair{r1, 16}})
+    REQUIRE(store.review(who, ids[i], Action::claim, "").ok());
+  REQUIRE(store.review(r1, ids[9], Action::approve, "").ok());  // 1 of 2 approvals: still open
+  REQUIRE(store.review(r1, ids[10], Action::approve, "").ok());
+  REQUIRE(store.review(r2, ids[10], Action::approve, "").ok());   // approved: leaves the queue
+  REQUIRE(store.review(r1, ids[15], Action::reject, "no").ok());  // rejected: leaves the queue
+  REQUIRE(store.review(r1, ids[16], Action::request_changes, "logs").ok());  // still open
+
+  std::vector<std::string> open;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (i != 10 && i != 15) open.push_back(ids[i]);
+  for (int n : {1, 4, 7, 21, 100}) {
+    CAPTURE(n);
+    std::int64_t total = 0;
+    std::map<std::string, std::vector<std::string>> claims;
+    CHECK(walk_queue(store, n, &total, &claims) == open);
+    CHECK(total == 21);
+    CHECK(claims[ids[4]] == std::vector<std::string>{"rev1", "rev2"});
+    CHECK(claims[ids[5]].empty());
+  }
+  auto first = store.queue(5);
+  REQUIRE(first.ok());
+  CHECK(first->entries[4].submission.id == ids[4]);
+  CHECK(first->entries[4].claimed_by.size() == 2);
+  auto approvals_of = [&](const std::string& id) {
+    auto p = store.queue(100);
+    REQUIRE(p.ok());
+    for (const auto& e : p->entries)
+      if (e.submission.id == id) return e.approvals;
+    return -1;
+  };
+  CHECK(approvals_of(ids[9]) == 1);
+  CHECK(approvals_of(ids[8]) == 0);
+  CHECK(approvals_of(ids[16]) == 0);
+
+  // An entry added while a reviewer pages appears once, at the end.
+  auto p1 = store.queue(10);
+  REQUIRE(p1.ok());
+  clock->t += std::chrono::seconds(60);
+  auto late = store.ingest(contoso, test::sample_ingest("paged-late", jobs));
+  REQUIRE(late.ok());
+  std::vector<std::string> seen;
+  for (const auto& e : p1->entries) seen.push_back(e.submission.id);
+  for (std::string after = p1->next; !after.empty();) {
+    auto p = store.queue(10, after);
+    REQUIRE(p.ok());
+    for (const auto& e : p->entries) seen.push_back(e.submission.id);
+    after = p->next;
+  }
+  auto expect = open;
+  expect.push_back(late->id);
+  CHECK(seen == expect);
+  ids.push_back(late->id);
+
+  // Listings: newest first, every filter, pages of any size.
+  std::vector<std::string> newest(ids.rbegin(), ids.rend());
+  for (int n : {1, 5, 24, 1000}) {
+    SubmissionFilter f;
+    f.limit = n;
+    CHECK(walk_submissions(store, f) == newest);
+  }
+  SubmissionFilter by_org;
+  by_org.org = "Fabrikam";
+  by_org.limit = 2;
+  std::vector<std::string> fab;
+  for (const auto& id : newest)
+    if (store.submission(id)->org == "Fabrikam") fab.push_back(id);
+  CHECK(fab.size() == 5);
+  CHECK(walk_submissions(store, by_org) == fab);
+  SubmissionFilter by_state;
+  by_state.state = State::in_review;
+  by_state.limit = 1;
+  CHECK(walk_submissions(store, by_state) == std::vector<std::string>{ids[9], ids[4]});
+  SubmissionFilter by_vendor;
+  by_vendor.vendor = "Contoso";
+  by_vendor.limit = 3;
+  CHECK(walk_submissions(store, by_vendor) == newest);  // every sample bundle names Contoso as the vendor
+  by_vendor.vendor = "Nobody";
+  CHECK(walk_submissions(store, by_vendor).empty());
+
+  // Malformed cursors are refused, not read as "from the start".
+  for (const auto& bad : std::vector<std::string>{"garbage", "_SUB-000001", "2026-01-01T00:00:07Z_", "2026-01-01T00:00:07Z_SUB-1'--",
+                          "x' OR 1=1 --_SUB-000001", std::string(200, '1') + "_SUB-1"}) {
+    CAPTURE(bad);
+    CHECK(store.queue(10, bad).refusal().status == 400);
+    SubmissionFilter f;
+    f.after = bad;
+    CHECK(store.submissions(f).refusal().status == 400);
+  }
+  CHECK(store.verify_audit().ok);
+}
+
+}  // namespace
+
+TEST_CASE("store: paged queue and listings") {
+  test::TempDir tmp;
+  paging_workflow((tmp / "certdb.sqlite").string());
+}
+
+TEST_CASE("postgres: paged queue and listings" * doctest::test_suite("postgres") * doctest::skip()) {
+  paging_workflow(test::fresh_postgres_db());
+}
+
+TEST_CASE("listing plans (sqlite): index range scans in page order, no sort of the table, no query per row") {
+  test::TempDir tmp;
+  auto db = (tmp / "certdb.sqlite").string();
+  { Store store(db, {}); }
+  auto c = open_connection(db);
+  auto plan = [&](const Query& q) {
+    std::string out;
+    for (const auto& r : c->query("EXPLAIN QUERY PLAN " + q.sql, q.params)) out += r.text(3) + "\n";
+    return out;
+  };
+  PageCursor cursor{"2026-01-01T00:00:00Z", "SUB-000001"};
+  for (const auto& after : {PageCursor{}, cursor}) {
+    CAPTURE(after.id);
+    auto qs = queue_page_queries(Dialect::sqlite, after, 101);
+    REQUIRE(qs.size() == 3);
+    auto page = plan(qs[0]);
+    CAPTURE(page);
+    CHECK(page.find("USING INDEX submissions_open") != std::string::npos);
+    CHECK(page.find("TEMP B-TREE") == std::string::npos);  // rows come in page order: LIMIT stops the walk
+    CHECK(page.find("USING COVERING INDEX events_approvals") != std::string::npos);
+    if (!after.id.empty()) CHECK(page.find("(created,id)>(?,?)") != std::string::npos);
+    auto claims = plan(qs[1]);
+    CAPTURE(claims);
+    CHECK(claims.find("SEARCH c USING INDEX") != std::string::npos);
+    CHECK(claims.find("USING INDEX submissions_open") != std::string::npos);
+    auto total = plan(qs[2]);
+    CHECK_MESSAGE(total.find("COVERING INDEX") != std::string::npos, total);
+
+    SubmissionFilter all, by_state, by_org, by_vendor;
+    by_state.state = State::submitted;
+    by_org.org = "Contoso";
+    by_vendor.vendor = "Contoso";
+    for (const auto& [f, index] : {std::pair{all, "submissions_created"}, std::pair{by_state, "submissions_state"},
+                                   std::pair{by_org, "submissions_org"}, std::pair{by_vendor, "submissions_vendor"}}) {
+      auto p = plan(submissions_page_query(f, after, 101));
+      CAPTURE(p);
+      CHECK(p.find(std::string("USING INDEX ") + index) != std::string::npos);
+      CHECK(p.find("TEMP B-TREE") == std::string::npos);
+      CHECK(p.find("SCAN s\n") == std::string::npos);  // never the whole table without an index
+    }
+  }
+}
+
+TEST_CASE("migrations: a version 1 database gains the paging indexes, data intact") {
+  test::TempDir tmp;
+  auto db = (tmp / "m.sqlite").string();
+  {
+    Store store(db, {});
+    REQUIRE(store.add_user("cli:root", "v", "Org", Role::submitter).ok());
+  }
+  auto c = open_connection(db);
+  // Back to the version 1 schema: migration 2's indexes as version 1 had them.
+  c->exec_script("DROP INDEX submissions_open; DROP INDEX submissions_created; DROP INDEX events_approvals; "
+                 "DROP INDEX submissions_state; CREATE INDEX submissions_state ON submissions(state, created); "
+                 "DROP INDEX submissions_org; CREATE INDEX submissions_org ON submissions(org, created); "
+                 "DROP INDEX submissions_vendor; CREATE INDEX submissions_vendor ON submissions(vendor); "
+                 "DELETE FROM schema_migrations WHERE version > 1");
+  CHECK(schema_version(*c) == 1);
+  CHECK(migrate(*c) == 2);
+  auto indexes = c->query("SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('submissions_open', "
+                          "'submissions_created', 'events_approvals')");
+  CHECK(indexes.size() == 3);
+  Store again(db, {});
+  CHECK(again.user("v").has_value());
+  CHECK(again.verify_audit().ok);
 }
