@@ -703,3 +703,43 @@ TEST_CASE("run: Ctrl-C (SIGINT) stops cleanly, marks running jobs interrupted, a
   CHECK(r["c.long1"]["attempts"] == 2);
   CHECK(r["c.tail2"]["attempts"] == 1);
 }
+
+TEST_CASE("packaging/certify-resume.service: a valid unit whose command resumes an unfinished run") {
+  auto unit = read_file(certify::test::source_path("packaging/certify-resume.service"));
+  REQUIRE(unit.ok());
+  auto p = unit->find("\nExecStart=");
+  REQUIRE(p != std::string::npos);
+  auto line = unit->substr(p + 11, unit->find('\n', p + 1) - p - 11);
+  std::vector<std::string> argv;
+  std::istringstream words(line);
+  for (std::string w; words >> w;) argv.push_back(w);
+  REQUIRE(argv.size() >= 3);
+  CHECK(argv[0] == "/usr/bin/certify");
+  CHECK(argv[1] == "run");
+  CHECK(std::find(argv.begin(), argv.end(), "--resume") != argv.end());
+  // Its command, with the built binary and a test results directory, on a run killed half-way.
+  TempDir d;
+  auto first = run_args(d, "run-inventory.json", "outcome.pass,outcome.skip-script", "2");
+  REQUIRE(run_command(first).exit_code == 0);
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((d / "results/r/journal.db").c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "UPDATE meta SET value='0' WHERE key='finished'; UPDATE jobs SET state='running' WHERE test='outcome.pass'",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  argv[0] = certify_bin();
+  for (std::size_t i = 1; i + 1 < argv.size(); ++i)
+    if (argv[i] == "--results") argv[i + 1] = (d / "results").string();
+  auto out = run_command(argv);
+  INFO(out.err);
+  CHECK(out.exit_code == 0);
+  CHECK(by_test(results_of(d))["outcome.pass"]["attempts"] == 2);
+  out = run_command(argv);  // nothing left: exit 0, so the unit does not fail at every boot
+  CHECK(out.exit_code == 0);
+  CHECK(out.err.find("nothing to resume") != std::string::npos);
+  // systemd accepts the unit (with the binary where it is installed here).
+  std::string text = *unit;
+  text.replace(text.find("/usr/bin/certify"), 16, certify_bin());
+  REQUIRE(write_file_atomic(d / "certify-resume.service", text).ok());
+  auto verify = run_command({"systemd-analyze", "verify", (d / "certify-resume.service").string()});
+  CHECK_MESSAGE(verify.exit_code == 0, verify.out << verify.err);
+}
