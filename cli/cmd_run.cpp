@@ -291,7 +291,9 @@ void run(RunArgs& a, int& exit_code) {
   runner::PosixProcessRunner procs;
   runner::RealClock clock;
   auto t0 = clock.now();
-  auto sum = runner::execute(setup.plan, *journal, procs, clock, o, [&](const runner::RunEvent& e) { progress(e); });
+  runner::EventSink sink;  // none when quiet: no event is even built
+  if (mode != runner::ProgressMode::quiet) sink = [&](const runner::RunEvent& e) { progress(e); };
+  auto sum = runner::execute(setup.plan, *journal, procs, clock, o, sink);
   if (!sum) {
     progress.close();
     throw CommandError(sum.message());

@@ -36,7 +36,20 @@ std::string col_text(sqlite3_stmt* s, int i) {
 }  // namespace
 
 Journal::~Journal() {
+  sqlite3_finalize(running_stmt_);
+  sqlite3_finalize(done_stmt_);
   if (db_) sqlite3_close(db_);
+}
+
+sqlite3_stmt* Journal::prepared(sqlite3_stmt*& slot, const char* sql) {
+  if (!slot && sqlite3_prepare_v2(db_, sql, -1, &slot, nullptr) != SQLITE_OK) {
+    sqlite3_finalize(slot);
+    slot = nullptr;
+    return nullptr;
+  }
+  sqlite3_reset(slot);
+  sqlite3_clear_bindings(slot);
+  return slot;
 }
 
 Status Journal::err(const std::string& what) const {
@@ -177,38 +190,38 @@ Status Journal::mark_running(const std::string& id, const std::string& started, 
 }
 
 Status Journal::update_running(const std::string& id, const std::string& started, const std::string& boot_id) {
-  Stmt s;
-  if (sqlite3_prepare_v2(db_,
-                         "UPDATE jobs SET state='running', started=?2, boot_id=?3, attempts=attempts+1, status=NULL, "
-                         "reason=NULL, finished=NULL WHERE id=?1",
-                         -1, &s.s, nullptr) != SQLITE_OK)
-    return err("prepare");
-  sqlite3_bind_text(s.s, 1, id.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(s.s, 2, started.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(s.s, 3, boot_id.c_str(), -1, SQLITE_TRANSIENT);
-  if (sqlite3_step(s.s) != SQLITE_DONE) return err("start " + id);
+  auto* s = prepared(running_stmt_,
+                     "UPDATE jobs SET state='running', started=?2, boot_id=?3, attempts=attempts+1, status=NULL, "
+                     "reason=NULL, finished=NULL WHERE id=?1");
+  if (!s) return err("prepare");
+  sqlite3_bind_text(s, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, 2, started.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, 3, boot_id.c_str(), -1, SQLITE_TRANSIENT);
+  auto rc = sqlite3_step(s);
+  sqlite3_reset(s);  // ends the statement's transaction now, not at the next use
+  if (rc != SQLITE_DONE) return err("start " + id);
   return ok_status();
 }
 
 Status Journal::mark_done(const JobRecord& r) {
-  Stmt s;
-  if (sqlite3_prepare_v2(db_,
-                         "UPDATE jobs SET state=?2, status=?3, reason=?4, started=?5, finished=?6, duration=?7, "
-                         "exit_code=?8, signal=?9, metrics=?10 WHERE id=?1",
-                         -1, &s.s, nullptr) != SQLITE_OK)
-    return err("prepare");
-  sqlite3_bind_text(s.s, 1, r.id.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(s.s, 2, r.state.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(s.s, 3, r.status.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(s.s, 4, r.reason.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(s.s, 5, r.started.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(s.s, 6, r.finished.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_double(s.s, 7, r.duration_s);
-  if (r.exit_code) sqlite3_bind_int(s.s, 8, *r.exit_code); else sqlite3_bind_null(s.s, 8);
-  if (r.signal) sqlite3_bind_int(s.s, 9, *r.signal); else sqlite3_bind_null(s.s, 9);
+  auto* s = prepared(done_stmt_,
+                     "UPDATE jobs SET state=?2, status=?3, reason=?4, started=?5, finished=?6, duration=?7, "
+                     "exit_code=?8, signal=?9, metrics=?10 WHERE id=?1");
+  if (!s) return err("prepare");
+  sqlite3_bind_text(s, 1, r.id.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, 2, r.state.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, 3, r.status.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, 4, r.reason.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, 5, r.started.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, 6, r.finished.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_double(s, 7, r.duration_s);
+  if (r.exit_code) sqlite3_bind_int(s, 8, *r.exit_code); else sqlite3_bind_null(s, 8);
+  if (r.signal) sqlite3_bind_int(s, 9, *r.signal); else sqlite3_bind_null(s, 9);
   auto m = r.metrics.dump();
-  sqlite3_bind_text(s.s, 10, m.c_str(), -1, SQLITE_TRANSIENT);
-  if (sqlite3_step(s.s) != SQLITE_DONE) return err("finish " + r.id);
+  sqlite3_bind_text(s, 10, m.c_str(), -1, SQLITE_TRANSIENT);
+  auto rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE) return err("finish " + r.id);
   return ok_status();
 }
 
