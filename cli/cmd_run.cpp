@@ -112,7 +112,7 @@ std::string joined(const std::vector<std::string>& v) {
 // of two plans. Plan options given again must match the run's own; any
 // other value is refused (exit 2) rather than silently ignored.
 void check_resume_options(const RunArgs& a, const PlanArgs& stored, const std::vector<std::string>& stored_params,
-                          const fs::path& dir) {
+                          const fs::path& dir, bool finished) {
   auto given = [&](const char* name) { return std::find(a.given.begin(), a.given.end(), name) != a.given.end(); };
   auto sorted = [](std::vector<std::string> v) {
     std::sort(v.begin(), v.end());
@@ -149,7 +149,7 @@ void check_resume_options(const RunArgs& a, const PlanArgs& stored, const std::v
   }
   if (diffs.empty()) return;
   std::string msg = "run " + dir.filename().string() + " in " + dir.string() +
-                    " is unfinished and was planned with other options:";
+                    (finished ? " was" : " is unfinished and was") + " planned with other options:";
   for (const auto& d : diffs) msg += "\n  " + d;
   throw CommandError(msg + "\nresume it without these options (it keeps its own), or start a new run with --fresh");
 }
@@ -211,7 +211,7 @@ void run(RunArgs& a, int& exit_code) {
         for (const auto& e : pj)
           if (e.is_string()) stored_params.push_back(e.get<std::string>());
     }
-    check_resume_options(a, args, stored_params, dir);
+    check_resume_options(a, args, stored_params, dir, journal->meta("finished").value_or("0") == "1");
     a.params.clear();
     params = stored_params;
     if (auto jn = journal->meta("jobs"); jn && !a.jobs_given) a.jobs = std::atoi(jn->c_str());

@@ -526,6 +526,10 @@ TEST_CASE("run: resuming with other plan options is a usage error; the same or n
   CHECK(r["outcome.pass"]["attempts"] == 3);
   CHECK(r["outcome.skip-script"]["attempts"] == 1);
   CHECK(r.size() == 2);  // the plan never widened
+  // A finished run named with --run-id is refused the same way.
+  out = with({"--run-id", "r", "--only", "outcome.fail"});
+  CHECK(out.exit_code == 2);
+  CHECK(out.err.find("run r in " + results + "/r was planned with other options") != std::string::npos);
 }
 
 TEST_CASE("run --param is kept by a resumed run (a reboot resumes with no options)") {
