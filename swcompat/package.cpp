@@ -352,16 +352,8 @@ std::vector<Dependency> rpm_relations(const RpmHeader& h, std::uint32_t name_tag
   return out;
 }
 
-Status parse_rpm(std::span<const unsigned char> d, Package& pkg, const ReadLimits& limits) {
-  if (d.size() < 96) return make_error("rpm lead truncated");
-  if (d[4] < 3 || d[4] > 4) pkg.warnings.push_back("rpm lead: unusual major version " + std::to_string(d[4]));
-  bool source = d[7] == 1;
-  RpmHeader sig, hdr;
-  auto end = parse_rpm_header(d, 96, sig, "signature");
-  if (!end) return make_error(end.message());
-  std::size_t off = (*end + 7) & ~std::size_t{7};
-  auto hend = parse_rpm_header(d, off, hdr, "main");
-  if (!hend) return make_error(hend.message());
+// Name, version, licence, scripts and relations from a main header.
+void fill_rpm_metadata(const RpmHeader& hdr, bool source, Package& pkg) {
   pkg.name = rpm_str(hdr, 1000);
   auto ver = rpm_str(hdr, 1001), rel = rpm_str(hdr, 1002);
   auto epoch = rpm_ints(hdr, 1003);
@@ -390,6 +382,19 @@ Status parse_rpm(std::span<const unsigned char> d, Package& pkg, const ReadLimit
   for (auto& r : rpm_relations(hdr, 1049, 1048, 1050, pkg, true)) pkg.depends.push_back({r});
   pkg.provides = rpm_relations(hdr, 1047, 1112, 1113, pkg, false);
   pkg.conflicts = rpm_relations(hdr, 1054, 1053, 1055, pkg, false);
+}
+
+Status parse_rpm(std::span<const unsigned char> d, Package& pkg, const ReadLimits& limits) {
+  if (d.size() < 96) return make_error("rpm lead truncated");
+  if (d[4] < 3 || d[4] > 4) pkg.warnings.push_back("rpm lead: unusual major version " + std::to_string(d[4]));
+  bool source = d[7] == 1;
+  RpmHeader sig, hdr;
+  auto end = parse_rpm_header(d, 96, sig, "signature");
+  if (!end) return make_error(end.message());
+  std::size_t off = (*end + 7) & ~std::size_t{7};
+  auto hend = parse_rpm_header(d, off, hdr, "main");
+  if (!hend) return make_error(hend.message());
+  fill_rpm_metadata(hdr, source, pkg);
   if (rpm_str(hdr, 1124) != "" && rpm_str(hdr, 1124) != "cpio")
     return make_error("unsupported rpm payload format \"" + rpm_str(hdr, 1124) + "\"");
   std::string_view payload(reinterpret_cast<const char*>(d.data() + *hend), d.size() - *hend);
@@ -478,6 +483,40 @@ Result<std::string> decompress(std::string_view data, std::uint64_t max_out) {
   if (r == ARCHIVE_EOF) return std::string();
   if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return make_error(std::string("decompress: ") + (archive_error_string(a.get()) ? archive_error_string(a.get()) : "corrupt"));
   return read_entry_data(a.get(), max_out);
+}
+
+Result<Package> parse_rpm_db_header(std::span<const unsigned char> blob) {
+  // headerExport leaves out the 8 bytes of magic and reserved space that a
+  // header in a package file starts with; put them back and read it as one.
+  static const unsigned char k_prefix[8] = {0x8e, 0xad, 0xe8, 0x01, 0, 0, 0, 0};
+  std::vector<unsigned char> d(k_prefix, k_prefix + 8);
+  d.insert(d.end(), blob.begin(), blob.end());
+  RpmHeader hdr;
+  auto end = parse_rpm_header(d, 0, hdr, "rpmdb");
+  if (!end) return make_error(end.message());
+  if (*end != d.size()) return make_error("rpmdb header: " + std::to_string(d.size() - *end) + " bytes after the data");
+  Package pkg;
+  pkg.format = PackageFormat::rpm;
+  fill_rpm_metadata(hdr, false, pkg);
+  if (pkg.name.empty()) return make_error("rpmdb header: no package name");
+  return pkg;
+}
+
+Result<std::vector<Package>> parse_rpm_header_stream(std::span<const unsigned char> data) {
+  std::vector<Package> out;
+  std::size_t off = 0;
+  while (off < data.size()) {
+    RpmHeader hdr;
+    auto end = parse_rpm_header(data, off, hdr, ("header " + std::to_string(out.size() + 1)).c_str());
+    if (!end) return make_error(end.message());
+    off = *end;
+    Package pkg;
+    pkg.format = PackageFormat::rpm;
+    fill_rpm_metadata(hdr, false, pkg);
+    if (pkg.name.empty()) return make_error("header " + std::to_string(out.size() + 1) + ": no package name");
+    out.push_back(std::move(pkg));
+  }
+  return out;
 }
 
 Result<Package> parse_package(std::span<const unsigned char> data, const ReadLimits& limits) {

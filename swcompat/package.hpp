@@ -59,6 +59,13 @@ struct ReadLimits {
 Result<Package> parse_package(std::span<const unsigned char> data, const ReadLimits& limits = {});
 Result<Package> read_package(const std::filesystem::path& path, const ReadLimits& limits = {});
 
+// Installed-package headers as an rpm database keeps them (no payload, no
+// files): one header as headerExport writes it, i.e. rpmdb.sqlite's
+// Packages.blob (no leading magic); or an `rpmdb --exportdb` stream of
+// headers back to back, each with its magic.
+Result<Package> parse_rpm_db_header(std::span<const unsigned char> blob);
+Result<std::vector<Package>> parse_rpm_header_stream(std::span<const unsigned char> data);
+
 // Debian control paragraphs (deb-control(5)): "Field: value" with
 // continuation lines. Keys keep their spelling; lookups are case-insensitive
 // through lower-case keys in `fields`.

@@ -18,6 +18,7 @@
 #include "probe/probe.hpp"
 #include "swcompat/elf.hpp"
 #include "swcompat/package.hpp"
+#include "swcompat/rpmdb.hpp"
 
 namespace certify::swcompat {
 
@@ -68,7 +69,7 @@ void collect_os(Ctx& c) {
   c.kernel_release = os.value("kernel_release", "");
 }
 
-// ---- packages (dpkg status database) ----
+// ---- packages (dpkg status database, rpm database) ----
 void collect_packages(Ctx& c) {
   auto& d = c.dim("packages");
   d = json::object();
@@ -97,9 +98,32 @@ void collect_packages(Ctx& c) {
                 {"provides", provides}, {"requires", requires_}};
     }
   }
-  if (c.root.exists("/var/lib/rpm") || c.root.exists("/usr/lib/sysimage/rpm"))
-    c.warn("packages", "an rpm database is present but not read (librpm not linked)");
-  if (!status) c.warn("packages", "no package database (/var/lib/dpkg/status)");
+  auto rpm_at = find_rpmdb(c.root);
+  if (rpm_at) {
+    auto db = read_rpmdb(c.root, *rpm_at);
+    if (!db) {
+      c.warn("packages", "rpm database " + db.message());
+    } else {
+      auto where = db->location.dir + " (" + db->location.backend + ", read with " + db->reader + ")";
+      c.source("packages", status ? "/var/lib/dpkg/status and " + where : where);
+      for (auto& w : db->warnings) c.warn("packages", db->location.dir + ": " + w);
+      for (auto& p : db->packages) {
+        json provides = json::array(), requires_ = json::array();
+        for (auto& dep : p.provides) provides.push_back(rpm_relation_text(dep));
+        std::set<std::string> seen;  // rpm repeats a requirement per script phase
+        for (auto& g : p.depends)
+          for (auto& dep : g)
+            if (auto t = rpm_relation_text(dep); seen.insert(t).second) requires_.push_back(t);
+        std::string key = p.name;
+        // Multilib: one name, several architectures (x86_64 and i686).
+        if (d.contains(key)) key += ":" + p.architecture;
+        d[key] = {{"version", p.version}, {"arch", p.architecture}, {"format", "rpm"},
+                  {"provides", provides}, {"requires", requires_}};
+      }
+    }
+  }
+  if (!status && !rpm_at)
+    c.warn("packages", "no package database (/var/lib/dpkg/status, /var/lib/rpm, /usr/lib/sysimage/rpm)");
 }
 
 // ---- kernel ABI ----

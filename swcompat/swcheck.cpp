@@ -12,6 +12,7 @@
 
 #include "certify_config.h"
 #include "core/files.hpp"
+#include "swcompat/rpmdb.hpp"
 #include "swcompat/elf.hpp"
 #include "swcompat/snapshot.hpp"
 
@@ -152,7 +153,12 @@ TargetIndex index_target(const json& t) {
       ix.has_packages = true;
       auto name = key.substr(0, key.find(':'));
       ix.provided[name].push_back(v.value("version", ""));
-      if (v.contains("provides"))
+      if (v.contains("provides") && v.value("format", "") == "rpm") {
+        for (auto& p : v["provides"]) {
+          auto d = parse_rpm_relation_text(p.get<std::string>());
+          ix.provided[d.name].push_back(d.op == "=" ? d.version : "");
+        }
+      } else if (v.contains("provides"))
         for (auto& p : v["provides"]) {
           std::vector<std::string> errs;
           for (auto& g : parse_deb_relations(p.get<std::string>(), errs))

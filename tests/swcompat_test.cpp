@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <set>
+#include <sstream>
 
 #include "core/files.hpp"
 #include "swcompat/diff.hpp"
@@ -10,6 +12,7 @@
 #include "swcompat/install.hpp"
 #include "swcompat/kabi.hpp"
 #include "swcompat/package.hpp"
+#include "swcompat/rpmdb.hpp"
 #include "swcompat/snapshot.hpp"
 #include "swcompat/spdx.hpp"
 #include "swcompat/srcscan.hpp"
@@ -593,4 +596,158 @@ TEST_CASE("source scan: x86-only code blocks ports, guarded code does not") {
     CHECK(std::find(files.begin(), files.end(), "src/fast.c") != files.end());
   }
   CHECK_FALSE(scan_sources(d / "missing").ok());
+}
+
+namespace {
+
+// A sysroot whose rpm database holds the rpmdemo package, made by Debian's
+// rpm exactly as an rpm-based OS would hold it (rpmdb.sqlite).
+void make_rpm_root(const fs::path& root) {
+  auto rpmdemo = (packages() / "crafted/rpmdemo.rpm").string();
+  for (std::vector<std::string> argv : {
+           std::vector<std::string>{"rpm", "--root", root.string(), "--dbpath", "/var/lib/rpm", "--initdb"},
+           std::vector<std::string>{"rpm", "--root", root.string(), "--dbpath", "/var/lib/rpm", "-i", "--justdb",
+                                    "--nodeps", "--noscripts", rpmdemo}}) {
+    auto r = test::run_command(argv);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("snapshot: rpm database, through sqlite3 and through rpmdb --exportdb") {
+  test::TempDir t;
+  make_rpm_root(t.path());
+  probe::Sysroot root(t.path());
+  auto where = find_rpmdb(root);
+  REQUIRE(where);
+  CHECK(where->dir == "/var/lib/rpm");
+  CHECK(where->backend == "sqlite");
+
+  // What rpm itself says is installed.
+  auto q = test::run_command({"rpm", "--root", t.path().string(), "--dbpath", "/var/lib/rpm", "-qa", "--qf",
+                              "%{NAME} %{EPOCHNUM}:%{VERSION}-%{RELEASE} %{ARCH}\\n"});
+  REQUIRE(q.exit_code == 0);
+  CHECK(q.out == "certify-rpmdemo 0:1.2-3 x86_64\n");
+  auto provides = test::run_command({"rpm", "--root", t.path().string(), "--dbpath", "/var/lib/rpm", "-q",
+                                     "--provides", "certify-rpmdemo"});
+  auto requires_ = test::run_command({"rpm", "--root", t.path().string(), "--dbpath", "/var/lib/rpm", "-q",
+                                      "--requires", "certify-rpmdemo"});
+  REQUIRE(provides.exit_code == 0);
+  REQUIRE(requires_.exit_code == 0);
+
+  for (auto how : {RpmDbReader::automatic, RpmDbReader::exportdb}) {
+    auto db = read_rpmdb(root, *where, how);
+    REQUIRE_MESSAGE(db.ok(), db.message());
+    CHECK(db->reader == (how == RpmDbReader::automatic ? "sqlite3" : "rpmdb --exportdb"));
+    REQUIRE(db->packages.size() == 1);
+    auto& p = db->packages[0];
+    CHECK(p.name == "certify-rpmdemo");
+    CHECK(p.version == "1.2-3");
+    CHECK(p.architecture == "x86_64");
+    CHECK(p.license == "MIT AND (BSD-2-Clause OR GPL-2.0-or-later)");
+    // Relations as rpm -q --provides/--requires prints them (rpmlib() features left out).
+    std::string prov, req;
+    for (auto& d : p.provides) prov += rpm_relation_text(d) + "\n";
+    std::set<std::string> reqs;
+    for (auto& g : p.depends) reqs.insert(rpm_relation_text(g[0]));
+    for (auto& r : reqs) req += r + "\n";
+    CHECK(prov == provides.out);
+    std::string want_req;
+    std::set<std::string> want;
+    std::istringstream is(requires_.out);
+    for (std::string line; std::getline(is, line);)
+      if (line.rfind("rpmlib(", 0) != 0) want.insert(line);
+    for (auto& r : want) want_req += r + "\n";
+    CHECK(req == want_req);
+  }
+
+  SnapshotOptions o;
+  o.dimensions = {"packages"};
+  auto s = take_snapshot(root, o);
+  auto& pk = s["dimensions"]["packages"];
+  REQUIRE(pk.contains("certify-rpmdemo"));
+  CHECK(pk["certify-rpmdemo"]["format"] == "rpm");
+  CHECK(pk["certify-rpmdemo"]["version"] == "1.2-3");
+  CHECK(s["sources"]["packages"].get<std::string>().find("read with sqlite3") != std::string::npos);
+  bool sh = false;
+  for (auto& r : pk["certify-rpmdemo"]["requires"]) sh |= r == "/bin/sh";
+  CHECK(sh);
+  for (auto& w : s["warnings"]) CHECK(w.get<std::string>().rfind("packages:", 0) != 0);
+
+  // sw-check against an rpm-based target resolves relations on its rpm
+  // packages and their provides, including names with parentheses.
+  auto target = host_snapshot();
+  target["dimensions"]["packages"] = pk;
+  auto needs = must_read(packages() / "crafted/rpmdemo.rpm");
+  needs.name = "certify-rpmdemo-plugin";
+  needs.provides.clear();
+  needs.depends.push_back({Dependency{"certify-rpmdemo", ">=", "1.2-1"}});
+  needs.depends.push_back({Dependency{"certify-rpmdemo(x86-64)", "", ""}});
+  auto r = sw_check(needs, "plugin.rpm", target, licenses(), {});
+  INFO(report_to_text(r));
+  CHECK(find_check(r, "dependencies")->status == CheckStatus::pass);
+  needs.depends.push_back({Dependency{"certify-rpmdemo", ">=", "2.0"}});
+  r = sw_check(needs, "plugin.rpm", target, licenses(), {});
+  CHECK(find_check(r, "dependencies")->status == CheckStatus::fail);
+  CHECK(find_check(r, "dependencies")->data["unresolved"].dump().find("certify-rpmdemo") != std::string::npos);
+}
+
+TEST_CASE("snapshot: damaged rpm databases give warnings, never crashes") {
+  test::TempDir t;
+  fs::create_directories(t / "var/lib/rpm");
+  SnapshotOptions o;
+  o.dimensions = {"packages"};
+  auto warning_of = [&](const json& s) {
+    std::string all;
+    for (auto& w : s["warnings"]) all += w.get<std::string>() + "\n";
+    return all;
+  };
+  {
+    std::ofstream(t / "var/lib/rpm/rpmdb.sqlite") << "this is not a database";
+    auto s = take_snapshot(probe::Sysroot(t.path()), o);
+    CHECK(s["dimensions"]["packages"].empty());
+    CHECK(warning_of(s).find("rpmdb.sqlite") != std::string::npos);
+  }
+  {
+    // A sqlite file that is no rpm database.
+    fs::remove(t / "var/lib/rpm/rpmdb.sqlite");
+    auto r = test::run_command({"sqlite3", (t / "var/lib/rpm/rpmdb.sqlite").string(), "CREATE TABLE x(y)"});
+    REQUIRE(r.exit_code == 0);
+    auto s = take_snapshot(probe::Sysroot(t.path()), o);
+    CHECK(warning_of(s).find("not an rpm database") != std::string::npos);
+    // A row whose header is cut short.
+    r = test::run_command({"sqlite3", (t / "var/lib/rpm/rpmdb.sqlite").string(),
+                           "CREATE TABLE Packages(hnum INTEGER PRIMARY KEY, blob BLOB NOT NULL);"
+                           "INSERT INTO Packages VALUES(7, x'0000004200');"});
+    REQUIRE(r.exit_code == 0);
+    s = take_snapshot(probe::Sysroot(t.path()), o);
+    CHECK(warning_of(s).find("package 7") != std::string::npos);
+  }
+  {
+    // A Berkeley DB file rpm cannot read: rpm's message comes through.
+    fs::remove(t / "var/lib/rpm/rpmdb.sqlite");
+    std::ofstream(t / "var/lib/rpm/Packages") << std::string(8192, 'x');
+    auto s = take_snapshot(probe::Sysroot(t.path()), o);
+    auto w = warning_of(s);
+    INFO(w);
+    CHECK(w.find("/var/lib/rpm (bdb)") != std::string::npos);
+    CHECK(w.find("rpmdb --exportdb") != std::string::npos);
+  }
+  // An exporter that stops mid-header, or one that is missing.
+  probe::Sysroot root(t.path());
+  RpmDbLocation bdb{"/var/lib/rpm", "bdb"};
+  auto cut = read_rpmdb(root, bdb, RpmDbReader::automatic, [](const std::vector<std::string>&) {
+    ProcessResult r;
+    r.exit_code = 0;
+    r.output = std::string("\x8e\xad\xe8\x01\0\0\0\0\0\0\0\x02\0\0\0\x40", 16);
+    return r;
+  });
+  REQUIRE_FALSE(cut.ok());
+  CHECK(cut.message().find("truncated") != std::string::npos);
+  auto missing = read_rpmdb(root, bdb, RpmDbReader::automatic, [](const std::vector<std::string>&) {
+    return run_process({"certify-no-such-rpmdb"}, 5);
+  });
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.message().find("needs rpm's `rpmdb`") != std::string::npos);
 }
