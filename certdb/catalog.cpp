@@ -121,7 +121,8 @@ Result<CertificateEntry> make_entry(const json& record) {
   CATALOG_TRY(product, rd.str(record, "product", "product"));
   CATALOG_TRY(model, rd.str(record, "model", "model", false));
   CATALOG_TRY(kind, rd.str(record, "kind", "kind"));
-  if (kind != "system" && kind != "component") return rd.err("kind", "is not \"system\" or \"component\"");
+  if (kind != "system" && kind != "component" && kind != "software")
+    return rd.err("kind", "is not \"system\", \"component\" or \"software\"");
   CATALOG_TRY(arch, rd.str(record, "arch", "arch"));
   CATALOG_TRY(issued, rd.str(record, "issued", "issued"));
   if (!valid_date(issued)) return rd.err("issued", "is not a YYYY-MM-DD date");

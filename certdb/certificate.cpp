@@ -65,6 +65,20 @@ BundleFacts bundle_facts(const json& inv, const json& results) {
   f.os_name = first_of({str_at(inv, {"os", "pretty_name"}), str_at(inv, {"os", "name"})});
   f.os_id_like = words(str_at(inv, {"os", "id_like"}));
   f.classes = claimed_classes(results);
+  // A software run (certify sw-check --results): the product is the package
+  // checked, its vendor the package's, its model the version; the OS and
+  // architecture are the target's.
+  if (results.is_object() && results.value("profile", "") == "software") {
+    f.kind = "software";
+    if (inv.contains("devices") && inv["devices"].is_array())
+      for (const auto& d : inv["devices"]) {
+        if (!d.is_object() || d.value("class", "") != "software") continue;
+        f.vendor = first_of({d.value("vendor", ""), "unknown"});
+        f.product = first_of({d.value("model", ""), "unknown"});
+        f.model = first_of({str_at(d, {"props", "version"}), f.product});
+        break;
+      }
+  }
   if (results.contains("jobs") && results["jobs"].is_array())
     for (const auto& job : results["jobs"]) {
       std::string st = job.is_object() ? job.value("status", "") : "";
@@ -86,6 +100,13 @@ json certificate_record(const CertificateInput& in) {
   if (inv.contains("devices") && inv["devices"].is_array())
     for (const auto& d : inv["devices"]) {
       if (!d.is_object() || !classes.count(d.value("class", ""))) continue;
+      if (facts.kind == "software") {
+        devices.push_back({{"class", "software"}, {"name", d.value("model", "")}, {"vendor", d.value("vendor", "")},
+                           {"version", str_at(d, {"props", "version"})}, {"format", str_at(d, {"props", "format"})},
+                           {"architecture", str_at(d, {"props", "architecture"})},
+                           {"sha256", str_at(d, {"props", "sha256"})}});
+        continue;
+      }
       json dev = {{"class", d.value("class", "")},
                   {"vendor_id", bare_hex(d.value("vendor_id", ""))},
                   {"device_id", bare_hex(d.value("device_id", ""))},
@@ -111,7 +132,7 @@ json certificate_record(const CertificateInput& in) {
           {"vendor", facts.vendor},
           {"product", facts.product},
           {"model", facts.model},
-          {"kind", "system"},
+          {"kind", facts.kind},
           {"classes", facts.classes},
           {"os", os},
           {"arch", facts.arch},

@@ -18,6 +18,7 @@ struct BundleFacts {
   std::string os_id, os_version, os_name;
   std::vector<std::string> os_id_like;
   std::vector<std::string> classes;      // claimed: every class with results
+  std::string kind = "system";           // "software" for a sw-check run (results.json profile)
   int pass = 0, fail = 0, skip = 0, other = 0;  // job counts by status
   nlohmann::json to_json() const;
 };

@@ -5,6 +5,7 @@
 #include "cli/commands.hpp"
 #include "core/files.hpp"
 #include "swcompat/install.hpp"
+#include "swcompat/runfolder.hpp"
 #include "swcompat/snapshot.hpp"
 #include "swcompat/srcscan.hpp"
 #include "swcompat/swcheck.hpp"
@@ -24,6 +25,8 @@ struct SwCheckArgs {
   std::string source;
   bool install = false;
   std::string install_base;
+  std::string results;
+  std::string run_id;
 };
 
 void write_out(const std::string& path, const std::string& text) {
@@ -54,6 +57,7 @@ void run(const SwCheckArgs& a, int& exit_code) {
     throw CommandError("--sbom and --requirements-out take exactly one package");
   std::vector<swcompat::Report> reports;
   bool failed = false;
+  auto started = swcompat::utc_timestamp();
   for (const auto& file : a.packages) {
     auto pkg = swcompat::read_package(file);
     if (!pkg) throw CommandError(pkg.message());
@@ -69,6 +73,12 @@ void run(const SwCheckArgs& a, int& exit_code) {
     if (!a.requirements.empty()) write_out(a.requirements, r.extra["requirements"].dump(2) + "\n");
     if (r.overall() == swcompat::CheckStatus::fail) failed = true;
     reports.push_back(std::move(r));
+  }
+  if (!a.results.empty()) {
+    swcompat::SoftwareRun run{a.run_id, started, swcompat::utc_timestamp(), target, reports};
+    auto dir = swcompat::write_software_run(run, a.results);
+    if (!dir) throw CommandError(dir.message());
+    std::cerr << "certify: results in " << dir->string() << " (certify bundle --results " << dir->string() << ")\n";
   }
   write_out(a.output, swcompat::render_reports(reports, a.format));
   exit_code = failed ? k_exit_failed : k_exit_ok;
@@ -89,6 +99,9 @@ void add_swcheck_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--source", a->source, "Source tree or tarball to scan for architecture-specific code");
   cmd->add_flag("--install", a->install, "Install and remove the package in a throwaway root (dpkg/rpm --root)");
   cmd->add_option("--install-base", a->install_base, "Directory (e.g. made by debootstrap) copied as the base of the throwaway root");
+  cmd->add_option("--results", a->results,
+                  "Also write a run folder of profile \"software\" into DIR (for certify report, bundle, submit)");
+  cmd->add_option("--run-id", a->run_id, "Name of that run folder (default: sw-<UTC time>)")->needs("--results");
   cmd->callback([a, &exit_code] { run(*a, exit_code); });
 }
 

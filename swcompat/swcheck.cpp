@@ -585,6 +585,10 @@ Report sw_check(const Package& pkg, const std::string& file, const json& target,
   r.subject = file;
   r.meta = {{"package", pkg.name}, {"version", pkg.version}, {"format", format_name(pkg.format)},
             {"architecture", pkg.architecture}, {"sha256", pkg.sha256}};
+  // Who stands behind the package: rpm's Vendor tag, else the maintainer.
+  auto vendor_it = pkg.fields.find("vendor");
+  auto vendor = vendor_it != pkg.fields.end() ? vendor_it->second : pkg.maintainer;
+  if (!vendor.empty()) r.meta["vendor"] = vendor;
   if (target.contains("os")) {
     auto& os = target["os"];
     r.meta["target"] = os.value("pretty_name", os.value("id", "unknown")) + " (" + os.value("arch", "?") + ")";
