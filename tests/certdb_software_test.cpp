@@ -145,6 +145,11 @@ TEST_CASE("software: a signed sw-check bundle through certdb to a software certi
   REQUIRE(approved);
   REQUIRE_MESSAGE(approved->status == 200, approved->body);
   auto cert_id = json::parse(approved->body)["certificate_id"].get<std::string>();
+  // The public list has it at once.
+  auto listed = c.Get("/api/v1/certificates/" + cert_id);
+  REQUIRE(listed);
+  CHECK(listed->status == 200);
+  CHECK(json::parse(listed->body, nullptr, false).value("kind", "") == "software");
   srv.stop();
 
   sqlite3* h = nullptr;
