@@ -1,6 +1,8 @@
 // Report rendering: JSON is the contract; text and HTML are views of it.
 #include "swcompat/report.hpp"
 
+#include <chrono>
+#include <ctime>
 #include <sstream>
 
 #include "certify_config.h"
@@ -31,6 +33,15 @@ CheckStatus Report::overall() const {
 Check& Report::add(std::string id, std::string title) {
   checks.push_back(Check{std::move(id), std::move(title), CheckStatus::pass, "", {}, json::object()});
   return checks.back();
+}
+
+std::string utc_timestamp() {
+  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 json report_to_json(const Report& r) {

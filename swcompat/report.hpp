@@ -35,6 +35,9 @@ struct Report {
   Check& add(std::string id, std::string title);
 };
 
+// Now, as ISO 8601 UTC ("2026-11-29T17:40:00Z"): report and snapshot times.
+std::string utc_timestamp();
+
 nlohmann::json report_to_json(const Report& r);
 std::string report_to_text(const Report& r);
 std::string report_to_html(const Report& r);

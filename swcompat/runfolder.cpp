@@ -1,8 +1,6 @@
 // sw-check reports → a run folder of profile "software".
 #include "swcompat/runfolder.hpp"
 
-#include <chrono>
-#include <ctime>
 #include <cctype>
 #include <set>
 
@@ -21,19 +19,6 @@ const std::set<std::string>& blocker_checks() {
   static const std::set<std::string> s = {"metadata", "licence", "dependencies", "elf-abi", "architecture", "install"};
   return s;
 }
-
-}  // namespace
-
-std::string utc_timestamp() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-namespace {
 
 std::string safe_id(const std::string& s) {
   std::string out;

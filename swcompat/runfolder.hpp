@@ -29,9 +29,6 @@ struct SoftwareRun {
 // folder of that id is refused). Returns the run folder.
 Result<std::filesystem::path> write_software_run(const SoftwareRun& run, const std::filesystem::path& results_dir);
 
-// Now, as ISO 8601 UTC ("2026-11-29T17:40:00Z").
-std::string utc_timestamp();
-
 // The job id of one check of one package ("sw.elf-abi@libfoo1"); characters
 // results.schema.json does not allow in ids become '_'.
 std::string software_job_id(const std::string& check, const std::string& package);

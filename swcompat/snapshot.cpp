@@ -18,6 +18,7 @@
 #include "probe/probe.hpp"
 #include "swcompat/elf.hpp"
 #include "swcompat/package.hpp"
+#include "swcompat/report.hpp"
 #include "swcompat/rpmdb.hpp"
 
 namespace certify::swcompat {
@@ -552,15 +553,6 @@ constexpr Dimension k_dimensions[] = {
     {"environment", collect_environment}, {"ports", collect_ports}, {"libraries", collect_libraries},
 };
 
-std::string now_iso() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 }  // namespace
 
 const std::vector<std::string>& snapshot_dimensions() {
@@ -576,7 +568,7 @@ json take_snapshot(const probe::Sysroot& root, const SnapshotOptions& options) {
   json snap = {{"format", k_snapshot_format},
                {"format_version", k_snapshot_format_version},
                {"tool", std::string("certify ") + CERTIFY_VERSION},
-               {"created", options.created.empty() ? now_iso() : options.created},
+               {"created", options.created.empty() ? utc_timestamp() : options.created},
                {"sysroot", root.root().string()},
                {"dimensions", json::object()},
                {"sources", json::object()},

@@ -22,15 +22,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string now_iso() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 int compare_dotted(const std::string& a, const std::string& b) { return compare_versions(a, b, VersionScheme::rpm); }
 
 std::string target_arch(const json& target) {
@@ -499,7 +490,7 @@ Report check_requirements(const json& req, const json& target) {
 }
 
 json make_sbom(const Package& pkg, const DeclaredLicense& lic, const std::string& created) {
-  std::string ts = created.empty() ? now_iso() : created;
+  std::string ts = created.empty() ? utc_timestamp() : created;
   std::string pkg_id = "SPDXRef-Package-" + std::string(format_name(pkg.format)) + "-0";
   std::string purl_type = pkg.format == PackageFormat::deb ? "deb" : "rpm";
   std::string license = lic.parsed.valid ? lic.parsed.normalized : "NOASSERTION";

@@ -121,6 +121,15 @@ Result<Fd> connect_to(const sockaddr_storage& addr, Clock::time_point deadline, 
   return fd;
 }
 
+// A UDP receive buffer that absorbs the receiver's scheduling stalls (a
+// busy or virtual machine), so that loss measures the network, not how soon
+// our thread got a CPU: SO_RCVBUFFORCE (root) goes past net.core.rmem_max.
+void set_big_rcvbuf(int fd) {
+  int big = 8 << 20;
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big) != 0)
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+}
+
 Result<Fd> listen_on(const std::string& bind, int port, int socktype) {
   auto addrs = resolve(bind, port, socktype, true);
   if (!addrs) return addrs.error();
@@ -129,10 +138,7 @@ Result<Fd> listen_on(const std::string& bind, int port, int socktype) {
   if (!fd.ok()) return make_error(err_text("socket"));
   int one = 1;
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (socktype == SOCK_DGRAM) {
-    int big = 8 << 20;
-    ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
-  }
+  if (socktype == SOCK_DGRAM) set_big_rcvbuf(fd.get());
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&a), addr_len(a)) != 0)
     return make_error(err_text("bind " + bind + ":" + std::to_string(port)));
   if (socktype == SOCK_STREAM && ::listen(fd.get(), 64) != 0) return make_error(err_text("listen"));
@@ -243,6 +249,22 @@ void count_udp(int fd, const std::atomic<bool>& stop, UdpCount& c, std::mutex& m
   }
 }
 
+// Waits until no datagram has arrived for 500 ms (at most 10 s): what the
+// receive buffer still holds after the sender stopped is counted, however
+// late the receiving thread runs.
+template <class Total>
+void wait_quiet(Total total) {
+  auto limit = Clock::now() + std::chrono::seconds(10);
+  auto last = total();
+  auto quiet_since = Clock::now();
+  while (Clock::now() < limit) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto now = total();
+    if (now != last) last = now, quiet_since = Clock::now();
+    else if (Clock::now() - quiet_since >= std::chrono::milliseconds(500)) return;
+  }
+}
+
 // --- server ---------------------------------------------------------------
 
 json serve_tcp(Control& ctl, const json& req, std::ostream& log) {
@@ -319,7 +341,10 @@ json serve_udp(Control& ctl, const json& req, std::ostream& log) {
   if (to_peer) {
     auto done = ctl.recv(Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds + 15)));
     if (!done) return finish({{"ok", false}, {"error", done.message()}});
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // stragglers
+    wait_quiet([&] {  // stragglers
+      std::lock_guard lk(mu);
+      return count.datagrams;
+    });
     auto j = finish({{"ok", true}});
     j["received"] = count.datagrams;
     j["bytes"] = count.bytes;
@@ -505,8 +530,7 @@ Result<Measurement> measure(const MeasureOptions& o) {
       Fd s(::socket(data.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
       if (!s.ok()) return make_error(err_text("udp socket"));
       if (auto st = bind_to_device(s.get(), o.bind_device); !st) return st.error();
-      int big = 8 << 20;
-      ::setsockopt(s.get(), SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+      set_big_rcvbuf(s.get());
       if (::connect(s.get(), reinterpret_cast<const sockaddr*>(&data), addr_len(data)) != 0) return make_error(err_text("udp connect"));
       socks.push_back(std::move(s));
     }
@@ -539,7 +563,12 @@ Result<Measurement> measure(const MeasureOptions& o) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
       auto fin = ctl.recv(long_wait);
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      wait_quiet([&] {
+        std::lock_guard lk(mu);
+        std::uint64_t n = 0;
+        for (auto& c : counts) n += c.datagrams;
+        return n;
+      });
       stop = true;
       for (auto& t : rx) t.join();
       m.seconds = since(t0);
