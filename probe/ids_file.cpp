@@ -7,9 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <unordered_set>
 #include <utility>
 
 namespace certify::probe {
@@ -28,7 +30,11 @@ bool white(char c) { return c == ' ' || c == '\t'; }
 
 Line parse_line(std::string_view raw) {
   Line l;
-  if (auto e = raw.find_first_of("\r\n"); e != std::string_view::npos) raw = raw.substr(0, e);
+  // `raw` is one line, its LF last if any (memchr: find_first_of tests
+  // every character against the set, the cost of the whole scan).
+  if (!raw.empty() && raw.back() == '\n') raw.remove_suffix(1);
+  if (const void* cr = std::memchr(raw.data(), '\r', raw.size()))
+    raw = raw.substr(0, static_cast<std::size_t>(static_cast<const char*>(cr) - raw.data()));
   if (!raw.empty() && white(raw.back())) raw.remove_suffix(1);
   std::size_t i = 0;
   while (i < raw.size() && white(raw[i])) ++i;
@@ -126,7 +132,9 @@ IdsFile& IdsFile::operator=(IdsFile&& o) noexcept {
   o.data_ = nullptr;
   indexed_ = std::exchange(o.indexed_, false);
   blocks_ = std::move(o.blocks_);
-  devices_ = std::move(o.devices_);
+  level1_ = std::move(o.level1_);
+  has_gen_subsystems_ = o.has_gen_subsystems_;
+  classes_from_ = o.classes_from_;
   problems_ = std::move(o.problems_);
   return *this;
 }
@@ -148,6 +156,7 @@ void IdsFile::index() const {
   indexed_ = true;
   const std::string_view t = text();
   Block* open_block = nullptr;
+  std::unordered_set<std::uint32_t> seen;
   std::size_t pos = 0;
   while (pos < t.size()) {
     std::size_t nl = t.find('\n', pos);
@@ -186,60 +195,165 @@ void IdsFile::index() const {
           pos = next;
           continue;
         }
-        auto [it, fresh] = blocks_.try_emplace(key(kind, static_cast<unsigned>(id)),
-                                               Block{next, t.size(), name});
-        if (fresh) open_block = &it->second;  // a duplicate: the first one counts
-        else problem(pos, "duplicate entry '" + std::string(s.substr(0, 40)) + "'");
+        const std::uint32_t k = key(kind, static_cast<unsigned>(id));
+        if (!seen.insert(k).second) {
+          problem(pos, "duplicate entry '" + std::string(s.substr(0, 40)) + "'");
+        } else {
+          // A block find_block() found stays (names handed out stay the same).
+          auto [it, fresh] = blocks_.try_emplace(k, Block{next, t.size(), name});
+          if (fresh || it->second.begin == next) open_block = &it->second;
+        }
       }
     }
     pos = next;
   }
 }
 
-const IdsFile::Block* IdsFile::block(Kind kind, unsigned id) const {
-  if (!indexed_) index();
-  auto it = blocks_.find(key(static_cast<unsigned>(kind), id));
-  return it == blocks_.end() ? nullptr : &it->second;
+// Offset of the first line in [from, to) that starts with `head`; npos when
+// none. memmem over the bytes: no per-line work.
+std::size_t IdsFile::find_line(std::string_view head, std::size_t from, std::size_t to) const {
+  const std::string_view t = text();
+  to = std::min(to, t.size());
+  if (from >= to) return std::string_view::npos;
+  if ((from == 0 || t[from - 1] == '\n') && t.substr(from, head.size()) == head) return from;
+  std::string needle = "\n" + std::string(head);
+  const void* hit = ::memmem(t.data() + from, to - from, needle.data(), needle.size());
+  if (!hit) return std::string_view::npos;
+  std::size_t at = static_cast<std::size_t>(static_cast<const char*>(hit) - t.data()) + 1;
+  return at < to ? at : std::string_view::npos;
 }
 
-// The block's level-1 entries (devices, subclasses), each with the range of
-// its level-2 lines, built on the block's first lookup.
-const std::vector<IdsFile::Entry>& IdsFile::entries(const Block& b, std::size_t id_width) const {
-  auto [it, fresh] = devices_.try_emplace(b.begin);
-  auto& out = it->second;
-  if (!fresh) return out;
-  const std::string_view t = text();
-  std::size_t pos = b.begin;
-  while (pos < b.end) {
-    std::size_t nl = t.find('\n', pos);
-    std::size_t next = nl == std::string_view::npos || nl + 1 > b.end ? b.end : nl + 1;
-    if (pos + 1 < t.size() && t[pos] == '\t' && t[pos + 1] == '\t') {  // level 2
-      if (!out.empty()) out.back().end = next;
-      pos = next;
-      continue;
-    }
-    Line l = parse_line(t.substr(pos, next - pos));
-    if (!l.skip) {
-      long id = hex_id(l.text, id_width);
-      std::string_view name = name_after(l.text, id_width);
-      if (l.nest != 1 || id < 0 || name.empty())
-        problem(pos, "malformed entry '" + std::string(l.text.substr(0, 40)) + "'");
-      else
-        out.push_back(Entry{static_cast<unsigned>(id), name, next, next});
+std::size_t IdsFile::line_end(std::size_t pos) const {
+  const void* nl = pos < size_ ? std::memchr(data_ + pos, '\n', size_ - pos) : nullptr;
+  return nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - data_) + 1 : size_;
+}
+
+// The first line at or after pos (a line start) whose nesting is at most
+// max_nest and that is not blank or a comment: where a block (max_nest 0)
+// or a device's subsystem list (max_nest 1) ends.
+std::size_t IdsFile::next_line_within(std::size_t pos, unsigned max_nest, std::size_t limit) const {
+  while (pos < limit) {
+    std::size_t next = line_end(pos);
+    unsigned tabs = 0;
+    while (tabs <= max_nest && pos + tabs < next && data_[pos + tabs] == '\t') ++tabs;
+    if (tabs <= max_nest) {
+      Line l = parse_line(text().substr(pos, next - pos));
+      if (!l.skip && l.nest <= max_nest) return pos;
     }
     pos = next;
   }
-  return out;
+  return limit;
 }
 
-std::optional<std::string_view> IdsFile::level1(const Block& b, std::size_t id_width, unsigned id,
-                                                const Entry** entry) const {
-  for (const auto& e : entries(b, id_width))
-    if (e.id == id) {
-      if (entry) *entry = &e;
-      return e.name;
+// Binary search over byte offsets for the vendor line of `id`: hwdata keeps
+// vendors sorted by ID, with the class and other blocks after them. A hit is
+// exact (the line carries the ID); on a miss `*after` is where the search
+// ended, and callers fall back to searching the text, so an unsorted file is
+// still answered correctly, only slower.
+std::size_t IdsFile::bsearch_vendor(unsigned id, std::size_t* after) const {
+  std::size_t lo = 0, hi = size_;
+  while (lo < hi) {
+    std::size_t mid = lo + (hi - lo) / 2;
+    std::size_t p = next_line_within(mid == 0 ? 0 : line_end(mid - 1), 0, hi);
+    if (p >= hi) {  // no top-level line in [mid, hi)
+      hi = mid;
+      continue;
     }
+    std::size_t next = line_end(p);
+    Line l = parse_line(text().substr(p, next - p));
+    long v = l.text.size() > 4 && white(l.text[4]) && !unknown_block_header(l.text) ? hex_id(l.text, 4) : -1;
+    if (v == static_cast<long>(id)) return p;
+    if (v >= 0 && v < static_cast<long>(id)) lo = next;
+    else hi = p;  // a higher vendor, or the blocks after the vendors
+  }
+  if (after) *after = lo;
+  return std::string_view::npos;
+}
+
+// A block found without indexing the file: its header line is "vvvv " or
+// "C cc " (IDs in lower case, as hwdata writes them; anything else is left
+// to the full index).
+std::optional<IdsFile::Block> IdsFile::find_block(Kind kind, unsigned id) const {
+  std::size_t at = std::string_view::npos;
+  if (kind == Kind::vendor) {
+    at = bsearch_vendor(id, nullptr);
+    if (at == std::string_view::npos) {
+      char head[8];
+      std::snprintf(head, sizeof head, "%04x ", id & 0xffff);
+      at = find_line(head, 0, size_);
+    }
+  } else if (kind == Kind::cls) {
+    // The class blocks follow the vendors: search from where they end.
+    if (!classes_from_) {
+      std::size_t after = 0;
+      bsearch_vendor(0x10000, &after);
+      classes_from_ = after;
+    }
+    char head[8];
+    std::snprintf(head, sizeof head, "C %02x ", id & 0xff);
+    at = find_line(head, *classes_from_, size_);
+    if (at == std::string_view::npos) at = find_line(head, 0, *classes_from_);
+  }
+  if (at == std::string_view::npos) return std::nullopt;
+  std::size_t next = line_end(at);
+  Line l = parse_line(text().substr(at, next - at));
+  std::string_view name = kind == Kind::vendor ? name_after(l.text, 4) : name_after(l.text.substr(2), 2);
+  if (l.skip || l.nest != 0 || name.empty()) return std::nullopt;
+  return Block{next, next_line_within(next, 0, size_), name};
+}
+
+const IdsFile::Block* IdsFile::block(Kind kind, unsigned id) const {
+  const std::uint32_t k = key(static_cast<unsigned>(kind), id);
+  if (auto it = blocks_.find(k); it != blocks_.end()) return &it->second;
+  if (!indexed_) {
+    if (kind == Kind::gen_subsystem) {
+      // Generic subsystem blocks are rare (hwdata has none): index only
+      // when the file has an "S " line at all.
+      if (!has_gen_subsystems_) has_gen_subsystems_ = find_line("S ", 0, size_) != std::string_view::npos;
+      if (!*has_gen_subsystems_) return nullptr;
+    } else if (auto b = find_block(kind, id)) {
+      return &blocks_.try_emplace(k, *b).first->second;
+    }
+    index();
+  }
+  auto it = blocks_.find(k);
+  return it == blocks_.end() ? nullptr : &it->second;
+}
+
+// Every level-1 line of the block, as libpci parses them (upper-case IDs,
+// a tab after the ID); only the lines carrying `id` are parsed in full.
+std::optional<IdsFile::Entry> IdsFile::scan_level1(const Block& b, std::size_t id_width, unsigned id) const {
+  std::size_t pos = b.begin;
+  while (pos < b.end) {
+    std::size_t next = std::min(line_end(pos), b.end);
+    if (data_[pos] == '\t' && pos + 1 < next && data_[pos + 1] != '\t' &&
+        hex_id(text().substr(pos + 1, next - pos - 1), id_width) == static_cast<long>(id)) {
+      Line l = parse_line(text().substr(pos, next - pos));
+      if (auto name = name_after(l.text, id_width); l.nest == 1 && !name.empty())
+        return Entry{id, name, next, next_line_within(next, 1, b.end)};
+    }
+    pos = next;
+  }
   return std::nullopt;
+}
+
+std::optional<IdsFile::Entry> IdsFile::level1(const Block& b, std::size_t id_width, unsigned id) const {
+  const std::uint64_t k = static_cast<std::uint64_t>(b.begin) << 16 | (id & 0xffff);
+  if (auto it = level1_.find(k); it != level1_.end()) return it->second;
+  std::optional<Entry> found;
+  // The line "\tdddd " inside the block; else (upper-case IDs, a tab after
+  // the ID, or no such entry) every entry of the block, parsed.
+  char head[16];
+  std::snprintf(head, sizeof head, id_width == 4 ? "\t%04x " : "\t%02x ", id & 0xffff);
+  if (std::size_t at = find_line(head, b.begin, b.end); at != std::string_view::npos) {
+    std::size_t next = line_end(at);
+    Line l = parse_line(text().substr(at, next - at));
+    if (auto name = name_after(l.text, id_width); l.nest == 1 && !name.empty())
+      found = Entry{id, name, next, next_line_within(next, 1, b.end)};
+  }
+  if (!found) found = scan_level1(b, id_width, id);
+  level1_.emplace(k, found);
+  return found;
 }
 
 // A level-2 line under `e`: "ssss dddd  name" (id_width 4, two IDs) or
@@ -277,7 +391,8 @@ std::optional<std::string_view> IdsFile::vendor(unsigned vendor_id) const {
 std::optional<std::string_view> IdsFile::device(unsigned vendor_id, unsigned device_id) const {
   const Block* b = block(Kind::vendor, vendor_id);
   if (!b) return std::nullopt;
-  return level1(*b, 4, device_id, nullptr);
+  if (auto e = level1(*b, 4, device_id)) return e->name;
+  return std::nullopt;
 }
 
 std::optional<std::string_view> IdsFile::subsystem(unsigned vendor_id, unsigned device_id,
@@ -285,13 +400,11 @@ std::optional<std::string_view> IdsFile::subsystem(unsigned vendor_id, unsigned 
   // libpci's id_lookup_subsys(): per device (when both IDs are non-zero),
   // then generic, then the device itself when the subsystem repeats it.
   if (vendor_id > 0 && device_id > 0)
-    if (const Block* b = block(Kind::vendor, vendor_id)) {
-      const Entry* e = nullptr;
-      if (level1(*b, 4, device_id, &e) && e)
+    if (const Block* b = block(Kind::vendor, vendor_id))
+      if (auto e = level1(*b, 4, device_id))
         if (auto n = level2(*e, 4, subvendor_id, subdevice_id)) return n;
-    }
   if (const Block* g = block(Kind::gen_subsystem, subvendor_id))
-    if (auto n = level1(*g, 4, subdevice_id, nullptr)) return n;
+    if (auto e = level1(*g, 4, subdevice_id)) return e->name;
   if (vendor_id == subvendor_id && device_id == subdevice_id) return device(vendor_id, device_id);
   return std::nullopt;
 }
@@ -299,7 +412,7 @@ std::optional<std::string_view> IdsFile::subsystem(unsigned vendor_id, unsigned 
 std::optional<std::string> IdsFile::class_name(unsigned class_code) const {
   const Block* c = block(Kind::cls, (class_code >> 8) & 0xff);
   if (!c) return std::nullopt;
-  if (auto sub = level1(*c, 2, class_code & 0xff, nullptr)) return std::string(*sub);
+  if (auto sub = level1(*c, 2, class_code & 0xff)) return std::string(sub->name);
   char num[8];
   std::snprintf(num, sizeof num, "%04x", class_code & 0xffff);
   return std::string(c->name) + " [" + num + "]";

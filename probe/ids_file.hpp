@@ -1,8 +1,11 @@
 // IdsFile: names from a pci.ids/usb.ids file (hwdata's format), looked up
 // in place in a read-only mapping. Only the IDs asked for are parsed: libpci
 // parses and hashes the whole ~1.3 MB pci.ids on its first lookup, which cost
-// more than probing a small machine. Lookups follow libpci's rules, so names
-// are the ones `lspci` prints.
+// more than probing a small machine. Vendors are found by a binary search
+// (hwdata keeps them sorted), devices and classes by searching their line;
+// whatever that misses is looked up the slow way, so lookups follow libpci's
+// rules and names are the ones `lspci` prints. A duplicated ID, which makes
+// libpci refuse the whole file, resolves to one of its entries.
 #pragma once
 
 #include <cstddef>
@@ -66,9 +69,13 @@ class IdsFile {
   };
   void index() const;
   const Block* block(Kind kind, unsigned id) const;
-  const std::vector<Entry>& entries(const Block& b, std::size_t id_width) const;
-  std::optional<std::string_view> level1(const Block& b, std::size_t id_width, unsigned id,
-                                         const Entry** entry) const;
+  std::optional<Entry> scan_level1(const Block& b, std::size_t id_width, unsigned id) const;
+  std::size_t bsearch_vendor(unsigned id, std::size_t* after) const;
+  std::optional<Entry> level1(const Block& b, std::size_t id_width, unsigned id) const;
+  std::optional<Block> find_block(Kind kind, unsigned id) const;
+  std::size_t find_line(std::string_view head, std::size_t from, std::size_t to) const;
+  std::size_t line_end(std::size_t pos) const;
+  std::size_t next_line_within(std::size_t pos, unsigned max_nest, std::size_t limit) const;
   std::optional<std::string_view> level2(const Entry& e, std::size_t id_width, unsigned id1,
                                          std::optional<unsigned> id2) const;
   void problem(std::size_t offset, std::string_view what) const;
@@ -81,7 +88,9 @@ class IdsFile {
   // Built lazily by the const lookups (one thread: a probe run).
   mutable bool indexed_ = false;
   mutable std::unordered_map<std::uint32_t, Block> blocks_;          // Kind << 16 | id
-  mutable std::unordered_map<std::size_t, std::vector<Entry>> devices_;  // by Block::begin
+  mutable std::unordered_map<std::uint64_t, std::optional<Entry>> level1_;  // Block::begin << 16 | id
+  mutable std::optional<bool> has_gen_subsystems_;
+  mutable std::optional<std::size_t> classes_from_;  // where the vendor blocks end
   mutable std::vector<std::string> problems_;
 };
 
