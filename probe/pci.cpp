@@ -103,9 +103,18 @@ const char* speed_name(unsigned code) {
   return code < 7 ? k[code] : nullptr;
 }
 
+// pci_fill_info() may report a fatal error: called with no C++ object
+// alive between setjmp and the callback's longjmp.
+bool fill(pci_dev* d, int flags, std::jmp_buf& jb) {
+  t_pci_jump = &jb;
+  if (setjmp(jb) != 0) return false;
+  pci_fill_info(d, flags);
+  return true;
+}
+
 // PCIe link from sysfs attributes; from the Express capability in config
 // space when the kernel does not export them.
-std::optional<PcieLink> pcie_link(ProbeContext& ctx, pci_dev* d, const std::string& sys) {
+std::optional<PcieLink> pcie_link(ProbeContext& ctx, pci_dev* d, const std::string& sys, std::jmp_buf& jb) {
   PcieLink l;
   l.speed = link_speed(ctx.root.attr(sys + "/current_link_speed"));
   l.max_speed = link_speed(ctx.root.attr(sys + "/max_link_speed"));
@@ -114,6 +123,12 @@ std::optional<PcieLink> pcie_link(ProbeContext& ctx, pci_dev* d, const std::stri
   if (auto w = ctx.root.attr_int(sys + "/max_link_width", 10); w && *w > 0 && *w <= 32)
     l.max_width = static_cast<int>(*w);
   if (!l.speed && !l.max_speed && !l.width && !l.max_width) {
+    // Only now the capability list: walking it reads config space a few
+    // bytes per system call, the most expensive part of filling a function.
+    if (!fill(d, PCI_FILL_CAPS, jb)) {
+      ctx.warn("pci", bdf(d) + ": libpci: " + t_pci_error);
+      return std::nullopt;
+    }
     pci_cap* cap = pci_find_cap(d, PCI_CAP_ID_EXP, PCI_CAP_NORMAL);
     if (!cap) return std::nullopt;
     unsigned lnkcap = pci_read_long(d, cap->addr + PCI_EXP_LNKCAP);
@@ -129,7 +144,7 @@ std::optional<PcieLink> pcie_link(ProbeContext& ctx, pci_dev* d, const std::stri
   return l;
 }
 
-void add_function(ProbeContext& ctx, const IdsFile* ids, pci_dev* d) {
+void add_function(ProbeContext& ctx, const IdsFile* ids, pci_dev* d, std::jmp_buf& jb) {
   const std::string addr = bdf(d);
   const std::string sys = "/sys/bus/pci/devices/" + addr;
   Device& dev = ctx.inv.upsert("pci:" + addr);
@@ -152,7 +167,7 @@ void add_function(ProbeContext& ctx, const IdsFile* ids, pci_dev* d) {
   // it, a readlink per path component (most of the syscalls with 2,000 VFs).
   if (auto drv = ctx.root.link_name(sys + "/driver")) dev.driver = *drv;
   if (d->numa_node >= 0) dev.numa_node = d->numa_node;
-  dev.pcie = pcie_link(ctx, d, sys);
+  dev.pcie = pcie_link(ctx, d, sys, jb);
 
   if (auto c = ctx.root.attr(sys + "/class")) {
     std::string_view v = *c;
@@ -201,15 +216,6 @@ bool scan(pci_access* a, std::jmp_buf& jb) {
   return true;
 }
 
-bool fill(pci_dev* d, std::jmp_buf& jb) {
-  t_pci_jump = &jb;
-  if (setjmp(jb) != 0) return false;
-  pci_fill_info(d, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CLASS_EXT | PCI_FILL_SUBSYS |
-                       PCI_FILL_NUMA_NODE | PCI_FILL_IOMMU_GROUP | PCI_FILL_CAPS |
-                       PCI_FILL_PHYS_SLOT);
-  return true;
-}
-
 }  // namespace
 
 void probe_pci(ProbeContext& ctx) {
@@ -233,11 +239,12 @@ void probe_pci(ProbeContext& ctx) {
     ctx.warn("pci", std::string("libpci: ") + t_pci_error);
   } else {
     for (pci_dev* d = a->devices; d; d = d->next) {
-      if (!fill(d, jb)) {
+      if (!fill(d, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CLASS_EXT | PCI_FILL_SUBSYS | PCI_FILL_NUMA_NODE |
+                       PCI_FILL_IOMMU_GROUP | PCI_FILL_PHYS_SLOT, jb)) {
         ctx.warn("pci", bdf(d) + ": libpci: " + t_pci_error);
         continue;
       }
-      add_function(ctx, ids ? &*ids : nullptr, d);
+      add_function(ctx, ids ? &*ids : nullptr, d, jb);
     }
   }
   t_pci_ctx = nullptr;
