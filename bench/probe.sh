@@ -2,7 +2,14 @@
 # Probe benchmark, all in one run:
 #  1. this machine: `certify probe --format json` against lshw -json,
 #     hwinfo --all, lspci -vvnn, dmidecode and lscpu (best of N wall times),
-#     and the PCI part (`--class pci`) against lspci -vvnn;
+#     and the PCI part against lspci -vvnn. The PCI part is
+#     `certify probe --class pci --format json`: every PCI function with IDs,
+#     pci.ids names, class, driver, NUMA node, IOMMU group, PCIe link and
+#     SR-IOV, against lspci's every function with names, numbers and decoded
+#     capabilities; same machine, same pci.ids (/usr/share/misc).
+#     Also the start-up cost of the executables (`--version`): the certify
+#     users run is a small front that runs probe itself, certify-full (every
+#     other subcommand) loads ~50 shared libraries;
 #  2. a lab guest (../shared/lab, TCG) when the lab is free: the same
 #     commands timed inside the guest (host binaries copied in with their
 #     shared libraries);
@@ -10,7 +17,7 @@
 #     bench/gen-sriov-sysroot.py): wall time and peak RSS (/usr/bin/time -v).
 # Targets (issue 3): full probe >= 10x faster than lshw and hwinfo; PCI part
 # no slower than lspci -vvnn; 2,000 functions in < 0.5 s and < 50 MiB.
-#   bench/probe.sh [build-dir]       BENCH_LAB=0 skips the guest
+#   bench/probe.sh [build-dir]       BENCH_LAB=0 skips the guest; BENCH_LAB_WAIT=S waits for the lab (900)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$here/build}"
@@ -23,7 +30,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 # Best of N runs of a command: "<wall s> <cpu s>" (cpu = user + system of
-# the command; on a loaded machine the wall time is mostly waiting for a CPU,
+# the command, from its rusage; on a loaded machine the wall time is mostly waiting for a CPU,
 # so both are printed and compared). Output discarded.
 best() {
   local n=$1; shift
@@ -31,12 +38,11 @@ best() {
 import os, subprocess, sys, time
 n = int(sys.argv[1]); wall = cpu = None
 for _ in range(n):
-    before = os.times()
     t = time.monotonic()
-    subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, ru = os.wait4(p.pid, 0)  # rusage: microseconds (os.times() counts 10 ms ticks)
     w = time.monotonic() - t
-    after = os.times()
-    c = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    c = ru.ru_utime + ru.ru_stime
     wall = w if wall is None else min(wall, w)
     cpu = c if cpu is None else min(cpu, c)
 print("%.4f %.4f" % (wall, cpu))
@@ -49,6 +55,9 @@ echo "== this machine ($(uname -r), $(nproc) CPUs, load average $(cut -d' ' -f1-
 # The peers are stripped Debian binaries; compare with a stripped certify too
 # (debug info makes the build's binary ~40x larger and slower to map).
 strip -o "$work/certify" "$certify"
+strip -o "$work/certify-full" "$build/cli/certify-full"
+read -r w_front c_front < <(best 9 "$work/certify" --version)
+read -r w_full c_full < <(best 9 "$work/certify-full" --version)
 read -r w_certify c_certify < <(best 5 "$work/certify" probe --format json)
 read -r w_pci c_pci < <(best 5 "$work/certify" probe --class pci --format json)
 read -r w_lshw c_lshw < <(best 3 lshw -json)
@@ -57,7 +66,9 @@ read -r w_lspci c_lspci < <(best 5 lspci -vvnn)
 read -r w_dmidecode c_dmidecode < <(best 5 dmidecode)
 read -r w_lscpu c_lscpu < <(best 5 lscpu)
 printf '  %-30s %9s %9s\n' "" "wall s" "cpu s"
-printf '  %-30s %9s %9s\n' "certify probe --format json" "$w_certify" "$c_certify" \
+printf '  %-30s %9s %9s\n' "certify --version (front)" "$w_front" "$c_front" \
+  "certify-full --version" "$w_full" "$c_full" \
+  "certify probe --format json" "$w_certify" "$c_certify" \
   "certify probe --class pci" "$w_pci" "$c_pci" "lshw -json" "$w_lshw" "$c_lshw" \
   "hwinfo --all" "$w_hwinfo" "$c_hwinfo" "lspci -vvnn" "$w_lspci" "$c_lspci" \
   "dmidecode" "$w_dmidecode" "$c_dmidecode" "lscpu" "$w_lscpu" "$c_lscpu"
@@ -72,18 +83,20 @@ line() {  # label peer_wall peer_cpu our_wall our_cpu target
     printf '    %-24s wall %6s  cpu %6s\n' "$1" "$rw" "$rc"
   fi
 }
+echo "  PCI part: certify probe --class pci --format json vs lspci -vvnn (every function, both with pci.ids names)"
 line "lshw / full probe" "$w_lshw" "$c_lshw" "$w_certify" "$c_certify" 10
 line "hwinfo / full probe" "$w_hwinfo" "$c_hwinfo" "$w_certify" "$c_certify" 10
 line "lspci -vvnn / pci part" "$w_lspci" "$c_lspci" "$w_pci" "$c_pci" 1
 line "dmidecode / full probe" "$w_dmidecode" "$c_dmidecode" "$w_certify" "$c_certify"
 line "lscpu / full probe" "$w_lscpu" "$c_lscpu" "$w_certify" "$c_certify"
+line "start-up full / front" "$w_full" "$c_full" "$w_front" "$c_front"
 
 # ---- lab guest
 lab="$here/../shared/lab/runlab.sh"
 [ -x "$lab" ] || lab="/work/shared/lab/runlab.sh"
 if [ "${BENCH_LAB:-1}" = 1 ] && [ -x "$lab" ]; then
   exec 9>/tmp/certify-lab.lock
-  if flock -n 9; then
+  if flock -w "${BENCH_LAB_WAIT:-900}" 9; then  # wait for the lab, up to BENCH_LAB_WAIT seconds
     echo "== lab guest (q35, TCG)"
     # Host tools and every shared library they load, run through the host's
     # dynamic loader inside the guest.
@@ -95,12 +108,13 @@ if [ "${BENCH_LAB:-1}" = 1 ] && [ -x "$lab" ]; then
     ldd "$certify" | awk '/=> \//{print $3} /^\t\//{print $1}' | xargs -r -I{} cp -L {} "$work/tools/lib/"
     strip -o "$work/tools/bin/certify" "$certify"  # without debug info: 100 MB less to copy in
     cp /usr/share/misc/pci.ids /usr/share/misc/usb.ids "$work/tools/" 2>/dev/null || true
+    mkdir -p "$work/tools/data" && cp -r "$here/hwdata" "$work/tools/data/"  # cpu-parts, dpu.ids
     cat > "$work/tools/run.sh" <<'SH'
 #!/bin/sh
 # In the guest: best of 3 wall times of each command, in milliseconds.
 cd /lab/payload/tools
 ld=$(ls lib/ld-linux-x86-64.so.2)
-run() { "./$ld" --library-path ./lib "$@" >/dev/null 2>&1; }
+run() { CERTIFY_DATADIR=/lab/payload/tools/data "./$ld" --library-path ./lib "$@" >/dev/null 2>&1; }
 ms() { cat /proc/uptime | awk '{printf "%d", $1 * 1000}'; }
 for cmd in "bin/certify probe --ids-dir . --format json" "bin/certify probe --ids-dir . --class pci --format json" "bin/lshw -json" \
            "bin/hwinfo --all" "bin/lspci -vvnn -i pci.ids" "bin/dmidecode" "bin/lscpu"; do
@@ -132,7 +146,7 @@ PY
     fi
     flock -u 9
   else
-    echo "== lab guest: skipped (lab busy: /tmp/certify-lab.lock is held)"
+    echo "== lab guest: skipped (lab busy for ${BENCH_LAB_WAIT:-900} s: /tmp/certify-lab.lock is held)"
   fi
 fi
 
@@ -147,4 +161,5 @@ rss_mib=$(python3 -c "print('%.1f' % ($rss_kib / 1024))")
 echo "  $n PCI functions in the sysroot, $found in the inventory"
 echo "  wall $w_sriov s, cpu $c_sriov s (target < 0.5 s: wall $(verdict "$w_sriov" '<' 0.5), cpu $(verdict "$c_sriov" '<' 0.5))"
 echo "  peak RSS $rss_mib MiB (target < 50 MiB: $(verdict "$rss_mib" '<' 50))"
+echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$found" -ge 2000 ] || { echo "  only $found functions found" >&2; exit 1; }
