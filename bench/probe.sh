@@ -128,13 +128,14 @@ done
 SH
     chmod +x "$work/tools/run.sh"
     if (cd "$work" && LAB_ACCEL=tcg LAB_TIMEOUT=900 LAB_FILES="tools" "$lab" 'sh tools/run.sh') > "$work/lab.out" 2> "$work/lab.err"; then
-      grep '^BENCH' "$work/lab.out" | while read -r _ ms cmd; do printf '  %-44s %6s ms\n' "$cmd" "$ms"; done
+      # The guest's console output may carry stray bytes: -a, and decode with replacement.
+      tr -d '\r' < "$work/lab.out" | grep -a '^BENCH' | while read -r _ ms cmd; do printf '  %-44s %6s ms\n' "$cmd" "$ms"; done
       python3 - "$work/lab.out" <<'PY'
 import sys
 t = {}
-for line in open(sys.argv[1]):
+for line in open(sys.argv[1], errors="replace"):
     if line.startswith("BENCH "):
-        _, ms, cmd = line.rstrip("\n").split(" ", 2)
+        _, ms, cmd = line.rstrip("\r\n").split(" ", 2)
         t[cmd.split()[0].split("/")[-1] + (" pci" if "--class pci" in cmd else "")] = max(int(ms), 1)
 c, p = t.get("certify"), t.get("certify pci")
 for peer, base in (("lshw", c), ("hwinfo", c), ("lspci", p), ("dmidecode", c), ("lscpu", c)):
