@@ -3,17 +3,23 @@
 # throwaway server started here as the postgres user under /tmp):
 #  1. ingest + verify of N signed bundles (default 1,000) uploaded by 4
 #     parallel clients (curl, like certify submit): bundles/s and wall time;
-#  2. GET /api/v1/submissions and GET /api/v1/queue under 50 concurrent
-#     clients with wrk: requests/s and p99 latency.
+#  2. GET /api/v1/submissions, GET /api/v1/queue (one default page of 100)
+#     and GET /api/v1/queue?limit=1000 (the whole queue in one page) under 50
+#     concurrent clients with wrk: requests/s, p50 and p99 latency, and the
+#     server's CPU time per request (utime+stime from /proc).
+# With a BASELINE certdb binary (an older build), every measurement is made
+# for it too, in the same run on its own database, and the ratios printed.
 # Loopback only; every loop is bounded in count and time.
-#   bench/certdb.sh [BUILD_DIR] [BUNDLES] [SECONDS_PER_WRK_RUN]
+#   bench/certdb.sh [BUILD_DIR] [BUNDLES] [SECONDS_PER_WRK_RUN] [BASELINE_CERTDB]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 n=${2:-1000}
 secs=${3:-10}
+baseline=${4:-}
 certify=$(realpath "$build/cli/certify")
 certdb=$(realpath "$build/certdb/certdb")
+[ -z "$baseline" ] || [ -x "$baseline" ] || { echo "baseline $baseline is not an executable" >&2; exit 2; }
 for tool in curl wrk python3 xargs awk; do
   command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install $tool)" >&2; exit 2; }
 done
@@ -84,45 +90,79 @@ LUA
 
 results=()
 note() { results+=("$1"); echo "$1"; }
+declare -A rps_of p99_of
+ticks=$(getconf CLK_TCK)
+# CPU seconds (user + system) the process has used so far.
+cpu_of() { awk -v t="$ticks" '{ print ($14 + $15) / t }' "/proc/$1/stat"; }
 run_backend() {
-  local name=$1 db=$2
-  "$certdb" user add vendor --org Contoso --role submitter --db "$db" >/dev/null
-  "$certdb" user add reviewer --org SIG --role reviewer --db "$db" >/dev/null
-  "$certdb" user key vendor "$work/vendor.pub" --db "$db" >/dev/null
+  local name=$1 db=$2 bin=$3
+  "$bin" user add vendor --org Contoso --role submitter --db "$db" >/dev/null
+  "$bin" user add reviewer --org SIG --role reviewer --db "$db" >/dev/null
+  "$bin" user key vendor "$work/vendor.pub" --db "$db" >/dev/null
   local vt rt
-  vt=$("$certdb" user token vendor --db "$db")
-  rt=$("$certdb" user token reviewer --db "$db")
+  vt=$("$bin" user token vendor --db "$db")
+  rt=$("$bin" user token reviewer --db "$db")
   rm -f "$work/port"
-  "$certdb" serve --db "$db" --listen 127.0.0.1:0 --port-file "$work/port" --threads 64 2>"$work/$name.log" &
+  "$bin" serve --db "$db" --listen 127.0.0.1:0 --port-file "$work/port" --threads 64 2>"$work/$name.log" &
   server_pid=$!
   for _ in $(seq 1 200); do [ -s "$work/port" ] && break; sleep 0.05; done
   local port url
   port=$(cat "$work/port")
   url=http://127.0.0.1:$port
+  local c0 c1
+  c0=$(cpu_of "$server_pid")
   t0=$(date +%s.%N)
   ls "$work"/bundles/*.cbundle | xargs -P 4 -I{} sh -c \
     'code=$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $1" -H "Content-Type: application/vnd.certify.bundle" \
        --data-binary @"$2" "$3/api/v1/submissions"); [ "$code" = 201 ] || { echo "upload $2: HTTP $code" >&2; exit 255; }' \
     _ "$vt" {} "$url"
   t1=$(date +%s.%N)
+  c1=$(cpu_of "$server_pid")
   local ingest
   ingest=$(calc "$t1 - $t0")
   local stored
-  stored=$(curl -s -H "Authorization: Bearer $rt" "$url/api/v1/queue" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
+  # The whole queue: its length (an older server has no total and no paging).
+  stored=$(curl -s -H "Authorization: Bearer $rt" "$url/api/v1/queue?limit=1000" |
+    python3 -c 'import json,sys; j=json.load(sys.stdin); print(j.get("total", len(j["queue"])))')
   [ "$stored" = "$n" ] || { echo "$name: queue holds $stored of $n" >&2; exit 1; }
-  note "$(printf '%-10s ingest+verify  %6d bundles  %7.1f s  %8.1f bundles/s' "$name" "$n" "$ingest" "$(calc "$n / $ingest")")"
-  for path in "/api/v1/submissions" "/api/v1/queue"; do
-    local line
+  rps_of[$name/ingest]=$(calc "$n / $ingest")
+  note "$(printf '%-19s ingest+verify %6d bundles  %7.1f s  %8.1f bundles/s  server CPU %6.1f s (%5.2f ms/bundle)  load %s' \
+    "$name" "$n" "$ingest" "$(calc "$n / $ingest")" "$(calc "$c1 - $c0")" "$(calc "($c1 - $c0) * 1000 / $n")" \
+    "$(cut -d' ' -f1 /proc/loadavg)")"
+  for path in "/api/v1/submissions" "/api/v1/queue" "/api/v1/queue?limit=1000"; do
+    local line bytes
+    bytes=$(curl -s -H "Authorization: Bearer $rt" "$url$path" | wc -c)
+    c0=$(cpu_of "$server_pid")
     line=$(wrk -t2 -c50 -d"${secs}s" --latency -s "$wrk_lua" -H "Authorization: Bearer $rt" "$url$path" | grep '^WRK ')
+    c1=$(cpu_of "$server_pid")
     read -r _ reqs errs rps p50 p99 <<<"$line"
-    note "$(printf '%-10s GET %-20s 50 clients  %8.1f req/s  p50 %7.2f ms  p99 %7.2f ms  (%d requests, %d errors)' \
-      "$name" "$path" "$rps" "$p50" "$p99" "$reqs" "$errs")"
+    rps_of[$name$path]=$rps
+    p99_of[$name$path]=$p99
+    note "$(printf '%-19s GET %-24s 50 clients %8.1f req/s  p50 %8.2f ms  p99 %8.2f ms  server CPU %5.2f ms/req  %7d B/resp  (%d requests, %d errors)  load %s' \
+      "$name" "$path" "$rps" "$p50" "$p99" "$(calc "($c1 - $c0) * 1000 / ($reqs > 0 ? $reqs : 1)")" "$bytes" "$reqs" "$errs" \
+      "$(cut -d' ' -f1 /proc/loadavg)")"
   done
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
-  "$certdb" audit verify --db "$db" >/dev/null || { echo "$name: audit log does not verify" >&2; exit 1; }
+  "$bin" audit verify --db "$db" >/dev/null || { echo "$name: audit log does not verify" >&2; exit 1; }
 }
 
-run_backend sqlite "$work/certdb.sqlite"
+# this build / the baseline, measured in the same run
+ratios() {
+  local backend=$1
+  [ -n "$baseline" ] || return 0
+  note "$(printf '%-19s ingest bundles/s ratio (this/baseline) %.2f' "$backend" \
+    "$(calc "${rps_of[$backend/ingest]} / ${rps_of[$backend-baseline/ingest]}")")"
+  for path in "/api/v1/submissions" "/api/v1/queue" "/api/v1/queue?limit=1000"; do
+    note "$(printf '%-19s GET %-24s req/s ratio %6.2f   p99 ratio (baseline/this) %6.2f' "$backend" "$path" \
+      "$(calc "${rps_of[$backend$path]} / ${rps_of[$backend-baseline$path]}")" \
+      "$(calc "${p99_of[$backend-baseline$path]} / ${p99_of[$backend$path]}")")"
+  done
+}
+
+echo "load at start: $(cat /proc/loadavg)"
+run_backend sqlite "$work/certdb.sqlite" "$certdb"
+[ -z "$baseline" ] || run_backend sqlite-baseline "$work/baseline.sqlite" "$baseline"
+ratios sqlite
 
 if [ -x "$pg_bindir/initdb" ]; then
   mkdir -p "$work/pg" && chown postgres: "$work/pg"
@@ -131,7 +171,12 @@ if [ -x "$pg_bindir/initdb" ]; then
   runuser -u postgres -- "$pg_bindir/pg_ctl" -D "$work/pg/data" -l "$work/pg/log" -w \
     -o "-h 127.0.0.1 -p $pgport -k $work/pg -c max_connections=200" start >/dev/null
   runuser -u postgres -- "$pg_bindir/psql" -h 127.0.0.1 -p "$pgport" -U postgres -qc "CREATE DATABASE certdb" >/dev/null
-  run_backend postgresql "postgresql://postgres@127.0.0.1:$pgport/certdb"
+  run_backend postgresql "postgresql://postgres@127.0.0.1:$pgport/certdb" "$certdb"
+  if [ -n "$baseline" ]; then
+    runuser -u postgres -- "$pg_bindir/psql" -h 127.0.0.1 -p "$pgport" -U postgres -qc "CREATE DATABASE certdb_baseline" >/dev/null
+    run_backend postgresql-baseline "postgresql://postgres@127.0.0.1:$pgport/certdb_baseline" "$baseline"
+    ratios postgresql
+  fi
 else
   note "postgresql: not installed (apt-get install postgresql): skipped"
 fi
