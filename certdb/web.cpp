@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "certdb/diff.hpp"
+#include "certdb/ingest.hpp"
 #include "certdb/server.hpp"
 #include "core/files.hpp"
 
@@ -233,6 +234,13 @@ std::string detail_html(Store& store, const httplib::Request& req, const User& u
       os << "<button name=\"action\" value=\"comment\">comment</button>";
     }
     os << "</form>";
+    // A submitter answers with a new bundle version: the same checks as the
+    // API's POST /submissions/{id}/versions (signature by one of their keys).
+    if (u.role == Role::submitter)
+      os << "<h3>New bundle version</h3><form id=\"new-version\" method=\"post\" enctype=\"multipart/form-data\" "
+         << "action=\"/ui/submissions/" << html_escape(s.id) << "/versions\">" << csrf_field(req)
+         << "<input type=\"file\" name=\"bundle\" accept=\".cbundle,application/vnd.certify.bundle\"> "
+         << "<button id=\"upload\">upload version " << s.version + 1 << "</button></form>";
     if (u.role == Role::reviewer && u.org == s.org)
       os << "<p class=\"msg\">This is your organisation's submission: you may not review it.</p>";
   }
@@ -414,6 +422,33 @@ void install_web(httplib::Server& http, Store& store, BundleVerifier& verifier) 
              }
              send_page(res, page("log", u, "<p class=\"msg\">No such log.</p>"), 404);
            }));
+
+  http.Post(R"(/ui/submissions/([A-Za-z0-9-]+)/versions)",
+            with_user([&store, &verifier](const User& u, const httplib::Request& req, httplib::Response& res) {
+              auto id = req.matches[1].str();
+              auto field = [&](const char* name) {
+                return req.has_file(name) ? req.get_file_value(name).content : std::string();
+              };
+              if (!req.is_multipart_form_data() || field("csrf") != csrf_for(req))
+                return send_page(res, page("refused", u, "<p class=\"msg\">Stale form: reload the page.</p>"), 403);
+              if (u.role != Role::submitter)
+                return send_page(res, page("refused", u, "<p class=\"msg\">Only submitters upload bundles.</p>"), 403);
+              auto s = visible(store, u, id);
+              if (!s) return send_page(res, page("not found", u, "<p class=\"msg\">No such submission.</p>"), 404);
+              std::string msg;
+              auto bytes = field("bundle");
+              if (bytes.empty()) {
+                msg = "choose a bundle file (.cbundle) to upload";
+              } else if (auto in = prepare_ingest(bytes, "", store.keys(u.name), verifier); !in) {
+                msg = "new version refused: " + in.refusal().message;
+              } else if (auto r = store.add_version(u, id, *in); !r) {
+                msg = "new version refused: " + r.refusal().message;
+              } else {
+                msg = "version " + std::to_string(r->version) + " uploaded: the submission is " +
+                      std::string(to_string(r->state));
+              }
+              redirect(res, "/ui/submissions/" + id + "?msg=" + httplib::detail::encode_query_param(msg));
+            }));
 
   http.Post(R"(/ui/submissions/([A-Za-z0-9-]+)/review)",
             with_user([&store](const User& u, const httplib::Request& req, httplib::Response& res) {
