@@ -6,7 +6,10 @@
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
+#include "certdb/db.hpp"
+
 #include <atomic>
+#include <ostream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -66,33 +69,50 @@ json body_of(const httplib::Result& r) {
   return j;
 }
 
-// What must not change when a request is refused.
+// What must not change when a request is refused: every row of every table
+// (accounts, tokens, keys, the content-addressed bundle store, submissions,
+// versions, events, claims, certificates, the audit log and its head), as a
+// digest per table, plus row counts for readable failures. Read through the
+// storage interface, so it works on sqlite and PostgreSQL alike.
 struct Snapshot {
   std::int64_t submissions = 0, versions = 0, bundles = 0, events = 0, audit = 0, certificates = 0;
+  std::map<std::string, std::string> digests;  // table → SHA-256 of its rows in key order
   bool operator==(const Snapshot&) const = default;
 };
 Snapshot snapshot(const std::string& db) {
-  sqlite3* h = nullptr;
-  REQUIRE(sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-  auto count = [&](const char* table) {
-    sqlite3_stmt* st = nullptr;
-    std::string sql = std::string("SELECT COUNT(*) FROM ") + table;
-    REQUIRE(sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
-    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-    auto n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
-  };
-  Snapshot s{count("submissions"), count("versions"), count("bundles"), count("events"), count("audit"),
-             count("certificates")};
-  sqlite3_close(h);
+  auto c = certdb::open_connection(db);
+  Snapshot s;
+  for (const char* table : {"users", "tokens", "keys", "bundles", "counters", "submissions", "versions", "events",
+                            "claims", "certificates", "audit", "audit_head"}) {
+    std::string all;
+    std::int64_t rows = 0;
+    for (const auto& r : c->query(std::string("SELECT * FROM ") + table + " ORDER BY 1, 2")) {
+      ++rows;
+      for (std::size_t i = 0; i < r.cols.size(); ++i) all += (r.is_null(i) ? std::string("\x01NULL") : r.text(i)) + '\x1f';
+      all += '\x1e';
+    }
+    s.digests[table] = std::to_string(rows) + ":" + sha256_hex(all);
+    std::string t = table;
+    if (t == "submissions") s.submissions = rows;
+    if (t == "versions") s.versions = rows;
+    if (t == "bundles") s.bundles = rows;
+    if (t == "events") s.events = rows;
+    if (t == "audit") s.audit = rows;
+    if (t == "certificates") s.certificates = rows;
+  }
   return s;
+}
+
+std::ostream& operator<<(std::ostream& os, const Snapshot& s) {
+  for (const auto& [t, d] : s.digests) os << t << "=" << d.substr(0, d.find(':') + 9) << " ";
+  return os;
 }
 
 }  // namespace
 
-TEST_CASE("api: authorisation matrix, every endpoint x every role") {
-  World w;
+namespace {
+
+void authorisation_matrix(World& w) {
   auto bundle = make_bundle(w.dir.path(), w.alice_key, k_good_jobs);
   auto second_pem = make_key().public_pem;
   CertdbServer srv(w.db);
@@ -145,8 +165,7 @@ TEST_CASE("api: authorisation matrix, every endpoint x every role") {
   }
 }
 
-TEST_CASE("api: hostile uploads get the right 4xx and change nothing") {
-  World w;
+void hostile_uploads(World& w) {
   auto c_dir = w.dir / "bundles";
   std::filesystem::create_directories(c_dir);
   auto good = make_bundle(c_dir, w.alice_key, k_good_jobs);
@@ -241,6 +260,30 @@ TEST_CASE("api: hostile uploads get the right 4xx and change nothing") {
   CHECK(snapshot(w.db) == before);
   srv.stop();
   CHECK(certdb_cli(w.db, {"audit", "verify"}).find("audit log OK") != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("api: authorisation matrix, every endpoint x every role") {
+  World w;
+  authorisation_matrix(w);
+}
+
+TEST_CASE("api: hostile uploads get the right 4xx and change nothing") {
+  World w;
+  hostile_uploads(w);
+}
+
+TEST_CASE("postgres: authorisation matrix and hostile uploads on PostgreSQL" * doctest::test_suite("postgres") *
+          doctest::skip()) {
+  SUBCASE("matrix") {
+    World w(fresh_postgres_db());
+    authorisation_matrix(w);
+  }
+  SUBCASE("hostile uploads") {
+    World w(fresh_postgres_db());
+    hostile_uploads(w);
+  }
 }
 
 namespace {

@@ -612,7 +612,23 @@ TEST_CASE("store: paged queue and listings") {
 }
 
 TEST_CASE("postgres: paged queue and listings" * doctest::test_suite("postgres") * doctest::skip()) {
-  paging_workflow(test::fresh_postgres_db());
+  auto url = test::fresh_postgres_db();
+  paging_workflow(url);
+  // The planner can answer a queue page from the partial index (a handful of
+  // rows makes a sequential scan cheaper, so that is switched off to ask
+  // whether the index applies at all).
+  auto c = open_connection(url);
+  Transaction txn(*c, false);
+  c->exec_script("SET LOCAL enable_seqscan = off");
+  for (const auto& after : {PageCursor{}, PageCursor{"2026-01-01T00:00:00Z", "SUB-000001"}}) {
+    auto q = queue_page_queries(Dialect::postgres, after, 101).at(0);
+    std::string plan;
+    for (const auto& r : c->query("EXPLAIN " + q.sql, q.params)) plan += r.text(0) + "\n";
+    CAPTURE(plan);
+    // Whether it then walks the index in order or sorts the few rows is the
+    // planner's cost choice at this size; that the index applies is the point.
+    CHECK(plan.find("submissions_open") != std::string::npos);
+  }
 }
 
 TEST_CASE("listing plans (sqlite): index range scans in page order, no sort of the table, no query per row") {
