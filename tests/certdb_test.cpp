@@ -3,7 +3,9 @@
 // review workflow with N reviewers and certificate records, migrations.
 #include <doctest/doctest.h>
 #include <functional>
+#include <atomic>
 #include <map>
+#include <thread>
 
 #include "certdb/audit.hpp"
 #include "certdb/copy.hpp"
@@ -696,4 +698,28 @@ TEST_CASE("migrations: a version 1 database gains the paging indexes, data intac
   Store again(db, {});
   CHECK(again.user("v").has_value());
   CHECK(again.verify_audit().ok);
+}
+
+TEST_CASE("store (sqlite): reads go on while another connection holds the write lock") {
+  test::TempDir tmp;
+  auto db = (tmp / "certdb.sqlite").string();
+  Store store(db, {});
+  auto vendor = *store.add_user("cli:root", "vendor1", "Contoso", Role::submitter);
+  REQUIRE(store.ingest(vendor, test::sample_ingest("concurrent", {{"nic.link@0000:09:00.0", "nic.link", "nic", "pass", true}})).ok());
+  auto writer = open_connection(db);
+  writer->begin_write();  // BEGIN IMMEDIATE: every other writer now waits (busy_timeout)
+  writer->execute("UPDATE submissions SET updated = 'x'");
+  // Readers of the store are not blocked: each runs on its own pooled connection
+  // and sees the last committed state (not the writer's uncommitted change).
+  std::atomic<int> done{0};
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 4; ++i)
+    readers.emplace_back([&] {
+      auto q = store.queue();
+      auto s = store.submissions({});
+      if (q.ok() && q->entries.size() == 1 && s.ok() && s->submissions.at(0).updated != "x") ++done;
+    });
+  for (auto& t : readers) t.join();  // a blocked reader would hang here until busy_timeout, then fail
+  CHECK(done == 4);
+  writer->rollback();
 }
