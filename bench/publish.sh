@@ -2,7 +2,8 @@
 # Benchmark: the public list (issue 10) at 100,000 and 1,000,000 certificates.
 #   bench/publish.sh [BUILD_DIR] [COUNTS...]      (default: build 100000 1000000)
 # For each count: full `certdb publish` (targets: 1M < 60 s on 2 cores),
-# incremental republish after one withdrawal (target < 1 s), size of the
+# incremental publish of one withdrawal (`--changes`, end to end including
+# process start; target < 1 s), a republish from all records, size of the
 # site, and the list API's query latency under load through HTTP
 # (`certdb serve-list`, wrk; target p99 < 50 ms). Peers measured in the same
 # run: `cp -a` of the finished site (the cost of just writing those files)
@@ -16,7 +17,7 @@ counts=("$@")
 [ ${#counts[@]} -gt 0 ] || counts=(100000 1000000)
 certdb=$(realpath "$build/certdb/certdb")
 [ -x "$certdb" ] || { echo "no certdb binary in $build (ninja -C $build first)" >&2; exit 2; }
-for tool in openssl python3 wrk; do
+for tool in openssl python3 wrk /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install -y $tool)" >&2; exit 2; }
 done
 
@@ -28,6 +29,7 @@ openssl genpkey -algorithm ed25519 -out "$work/key.pem" 2>/dev/null
 now() { date +%s.%N; }
 secs() { python3 -c "print(f'{$2 - $1:.2f}')"; }
 field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
+cpu() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print(f\"{j['load_cpu_seconds'] + j['publish_cpu_seconds']:.2f}\")" "$1"; }
 
 for n in "${counts[@]}"; do
   echo "== $n certificates"
@@ -41,8 +43,8 @@ for n in "${counts[@]}"; do
   t1=$(now)
   full=$(secs "$t0" "$t1")
   files=$(find "$site" -type f | wc -l)
-  echo "full publish: ${full} s wall (load $(field "$work/full.json" load_seconds) s, publish $(field "$work/full.json" publish_seconds) s), $(field "$work/full.json" files_written) files written"
-  echo "site: $files files, $(( $(du -sb "$site" | cut -f1) / 1048576 )) MiB on disk ($(( $(field "$work/full.json" site_bytes) / 1048576 )) MiB of content)"
+  echo "full publish: ${full} s wall, $(cpu "$work/full.json") s CPU (load $(field "$work/full.json" load_seconds) s wall / $(field "$work/full.json" load_cpu_seconds) s CPU, publish $(field "$work/full.json" publish_seconds) s / $(field "$work/full.json" publish_cpu_seconds) s CPU), $(field "$work/full.json" files_written) files written; load $(cut -d' ' -f1 /proc/loadavg)"
+  echo "site: $files files, $(( $(du -sb "$site" | cut -f1) / 1048576 )) MiB on disk ($(( $(field "$work/full.json" site_bytes) / 1048576 )) MiB of content; $(du -sb "$site/cert" | cut -f1 | awk '{printf "%d", $1/1048576}') MiB of certificate pages)"
 
   t0=$(now)
   cp -a "$site" "$work/copy"
@@ -53,22 +55,29 @@ for n in "${counts[@]}"; do
   echo "peer cp -a of the site: ${copy} s -> publish/cp ratio $(python3 -c "print(f'{$full / max($copy, 0.001):.2f}')")"
 
   # One reviewer action: withdraw the certificate in the middle of the list.
-  python3 - "$recs" "$n" <<'PY'
+  python3 - "$recs" "$n" "$work/change.jsonl" <<'PY'
 import json, sys
-path, n = sys.argv[1], int(sys.argv[2])
+path, n, change = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 lines = open(path).read().splitlines()
 r = json.loads(lines[n // 2])
 r["status"] = "withdrawn"
 r["withdrawn"] = {"reason": "benchmark withdrawal", "by": "bench", "date": "2026-11-29"}
 lines[n // 2] = json.dumps(r, sort_keys=True, separators=(",", ":"))
 open(path, "w").write("\n".join(lines) + "\n")
+open(change, "w").write(lines[n // 2] + "\n")
 PY
-  t0=$(now)
-  "$certdb" publish --records "$recs" --out "$site" --key "$work/key.pem" --json > "$work/incr.json"
-  t1=$(now)
-  incr=$(secs "$t0" "$t1")
-  echo "incremental publish (one withdrawal): ${incr} s wall (load $(field "$work/incr.json" load_seconds) s, publish $(field "$work/incr.json" publish_seconds) s), $(field "$work/incr.json" files_written) files written ($(( $(field "$work/incr.json" bytes_written) / 1048576 )) MiB), $(field "$work/incr.json" files_unchanged) unchanged"
-  echo "ratio full/incremental publish phase: $(python3 -c "print(f'{$(field "$work/full.json" publish_seconds) / max($(field "$work/incr.json" publish_seconds), 0.001):.1f}')")"
+  # Incremental as certdb runs it after one approval: the changed record only,
+  # end to end (process start, state load, writes, signatures, sync).
+  /usr/bin/time -f "%e %U %S" -o "$work/incr.time" \
+    "$certdb" publish --changes "$work/change.jsonl" --out "$site" --key "$work/key.pem" --json > "$work/incr.json"
+  read -r iw iu is < "$work/incr.time"
+  echo "incremental publish (one withdrawal, --changes): ${iw} s wall, $(python3 -c "print(f'{$iu + $is:.2f}')") s CPU end to end, $(field "$work/incr.json" files_written) files written ($(( $(field "$work/incr.json" bytes_written) / 1024 )) KiB); load $(cut -d' ' -f1 /proc/loadavg)"
+  echo "ratio full/incremental wall: $(python3 -c "print(f'{$full / max($iw, 0.001):.0f}')")"
+  # The same change through the whole list (every record read again, only changed files written).
+  /usr/bin/time -f "%e %U %S" -o "$work/rep.time" \
+    "$certdb" publish --records "$recs" --out "$site" --key "$work/key.pem" --json > "$work/rep.json"
+  read -r rw ru rs < "$work/rep.time"
+  echo "republish from all records (no change left): ${rw} s wall, $(python3 -c "print(f'{$ru + $rs:.2f}')") s CPU, $(field "$work/rep.json" files_written) files written"
   "$certdb" verify-published --site "$site" "$(python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).readlines()[int(sys.argv[2])//2])['id'])" "$recs" "$n")"
   rm -rf "$site"
 

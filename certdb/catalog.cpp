@@ -9,6 +9,8 @@
 #include <limits>
 #include <thread>
 
+#include <simdjson.h>
+
 namespace certify::certdb {
 
 using nlohmann::json;
@@ -67,25 +69,76 @@ std::string join(const std::vector<std::string>& v, std::string_view sep) {
   return out;
 }
 
+// A JSON string literal, escaped as nlohmann::json dumps it.
+void json_string(std::string& out, std::string_view s) {
+  static constexpr char k_hex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(k_hex[c >> 4]);
+          out.push_back(k_hex[c & 15]);
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+void json_strings(std::string& out, const std::vector<std::string>& v) {
+  out.push_back('[');
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) out.push_back(',');
+    json_string(out, v[i]);
+  }
+  out.push_back(']');
+}
+
+// Reads the fields of one record (simdjson DOM); errors name the
+// certificate and the field.
 class RecordReader {
  public:
-  RecordReader(const json& r, std::string id) : r_(r), id_(std::move(id)) {}
+  explicit RecordReader(std::string id) : id_(std::move(id)) {}
+  void set_id(std::string id) { id_ = std::move(id); }
 
-  Result<std::string> str(const json& obj, const char* path, const char* key, bool required = true) const {
-    auto it = obj.find(key);
-    if (it == obj.end() || it->is_null()) {
-      if (!required) return std::string();
+  Error err(std::string_view path, const char* what) const {
+    return make_error("certificate " + (id_.empty() ? std::string("(no id)") : id_) + ": field '" +
+                      std::string(path) + "' " + what);
+  }
+  // A string member; missing or null is "" when not required.
+  Result<std::string_view> str(simdjson::dom::object obj, std::string_view path, std::string_view key,
+                               bool required = true) const {
+    simdjson::dom::element v;
+    if (obj[key].get(v) != simdjson::SUCCESS || v.is_null()) {
+      if (!required) return std::string_view();
       return err(path, "is missing");
     }
-    if (!it->is_string()) return err(path, "is not a string");
-    return it->get<std::string>();
+    std::string_view s;
+    if (v.get(s) != simdjson::SUCCESS) return err(path, "is not a string");
+    return s;
   }
-  Error err(const char* path, const char* what) const {
-    return make_error("certificate " + (id_.empty() ? std::string("(no id)") : id_) + ": field '" + path + "' " + what);
+  // Members of `obj` appear once: two parsers must not read two records.
+  Status unique_keys(simdjson::dom::object obj, std::string_view path) const {
+    std::vector<std::string_view> keys;
+    for (auto field : obj) keys.push_back(field.key);
+    std::sort(keys.begin(), keys.end());
+    if (std::adjacent_find(keys.begin(), keys.end()) != keys.end())
+      return err(path, "holds a member twice");
+    return ok_status();
   }
 
  private:
-  const json& r_;
   std::string id_;
 };
 
@@ -93,6 +146,14 @@ class RecordReader {
   auto var##_r = (expr);                  \
   if (!var##_r) return var##_r.error();   \
   auto var = std::move(var##_r.value())
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
+  return s;
+}
 
 }  // namespace
 
@@ -103,28 +164,40 @@ bool valid_certificate_id(std::string_view id) {
   });
 }
 
-Result<CertificateEntry> make_entry(const json& record) {
-  if (!record.is_object()) return make_error("certificate record is not a JSON object");
-  std::string id;
-  if (auto it = record.find("id"); it != record.end() && it->is_string()) id = it->get<std::string>();
-  RecordReader rd(record, id);
-  if (id.empty()) return rd.err("id", "is missing or not a string");
+
+// One record, read with simdjson (the million-record load is parse-bound);
+// the record's bytes are kept as given: its leaf hash and what the site
+// and the API serve are these very bytes.
+Result<CertificateEntry> make_entry(std::string_view record_json) {
+  namespace dom = simdjson::dom;
+  record_json = trim(record_json);
+  thread_local dom::parser parser;
+  dom::element root;
+  if (parser.parse(record_json.data(), record_json.size(), true).get(root) != simdjson::SUCCESS)
+    return make_error("certificate record is not valid JSON");
+  dom::object rec;
+  if (root.get(rec) != simdjson::SUCCESS) return make_error("certificate record is not a JSON object");
+  RecordReader rd("");
+  std::string_view id;
+  if (rec["id"].get(id) != simdjson::SUCCESS || id.empty()) return rd.err("id", "is missing or not a string");
   if (!valid_certificate_id(id))
-    return make_error("certificate id '" + json(id).dump(-1, ' ', true, json::error_handler_t::replace) +
+    return make_error("certificate id '" + nlohmann::json(std::string(id)).dump(-1, ' ', true, json::error_handler_t::replace) +
                       "' is not 1-64 letters, digits, '.', '_' or '-'");
+  rd.set_id(std::string(id));
+  if (auto st = rd.unique_keys(rec, "(record)"); !st) return st.error();
   CertificateEntry e;
   e.id = id;
-  CATALOG_TRY(status, rd.str(record, "status", "status"));
+  CATALOG_TRY(status, rd.str(rec, "status", "status"));
   if (status != "active" && status != "withdrawn") return rd.err("status", "is not \"active\" or \"withdrawn\"");
   e.status = status;
-  CATALOG_TRY(vendor, rd.str(record, "vendor", "vendor"));
-  CATALOG_TRY(product, rd.str(record, "product", "product"));
-  CATALOG_TRY(model, rd.str(record, "model", "model", false));
-  CATALOG_TRY(kind, rd.str(record, "kind", "kind"));
+  CATALOG_TRY(vendor, rd.str(rec, "vendor", "vendor"));
+  CATALOG_TRY(product, rd.str(rec, "product", "product"));
+  CATALOG_TRY(model, rd.str(rec, "model", "model", false));
+  CATALOG_TRY(kind, rd.str(rec, "kind", "kind"));
   if (kind != "system" && kind != "component" && kind != "software")
     return rd.err("kind", "is not \"system\", \"component\" or \"software\"");
-  CATALOG_TRY(arch, rd.str(record, "arch", "arch"));
-  CATALOG_TRY(issued, rd.str(record, "issued", "issued"));
+  CATALOG_TRY(arch, rd.str(rec, "arch", "arch"));
+  CATALOG_TRY(issued, rd.str(rec, "issued", "issued"));
   if (!valid_date(issued)) return rd.err("issued", "is not a YYYY-MM-DD date");
   if (vendor.empty()) return rd.err("vendor", "is empty");
   if (product.empty()) return rd.err("product", "is empty");
@@ -135,57 +208,76 @@ Result<CertificateEntry> make_entry(const json& record) {
   e.arch = arch;
   e.issued = issued;
 
-  auto cls = record.find("classes");
-  if (cls == record.end() || !cls->is_array()) return rd.err("classes", "is missing or not an array");
-  for (const auto& c : *cls) {
-    if (!c.is_string() || c.get_ref<const std::string&>().empty()) return rd.err("classes", "holds a non-string or empty item");
-    e.classes.push_back(lower(c.get<std::string>()));
+  dom::array cls;
+  if (rec["classes"].get(cls) != simdjson::SUCCESS) return rd.err("classes", "is missing or not an array");
+  for (auto c : cls) {
+    std::string_view v;
+    if (c.get(v) != simdjson::SUCCESS || v.empty()) return rd.err("classes", "holds a non-string or empty item");
+    e.classes.push_back(lower(v));
   }
-  auto os = record.find("os");
-  if (os == record.end() || !os->is_object()) return rd.err("os", "is missing or not an object");
-  CATALOG_TRY(os_id, rd.str(*os, "os.id", "id"));
-  CATALOG_TRY(os_version, rd.str(*os, "os.version_id", "version_id"));
-  CATALOG_TRY(os_name, rd.str(*os, "os.name", "name", false));
+  dom::object os;
+  if (rec["os"].get(os) != simdjson::SUCCESS) return rd.err("os", "is missing or not an object");
+  if (auto st = rd.unique_keys(os, "os"); !st) return st.error();
+  CATALOG_TRY(os_id, rd.str(os, "os.id", "id"));
+  CATALOG_TRY(os_version, rd.str(os, "os.version_id", "version_id"));
+  CATALOG_TRY(os_name, rd.str(os, "os.name", "name", false));
   if (os_id.empty()) return rd.err("os.id", "is empty");
   e.os_id = lower(os_id);
   e.os_version = os_version;
-  if (auto like = os->find("id_like"); like != os->end() && !like->is_null()) {
-    if (!like->is_array()) return rd.err("os.id_like", "is not an array");
-    for (const auto& l : *like) {
-      if (!l.is_string()) return rd.err("os.id_like", "holds a non-string item");
-      e.os_like.push_back(lower(l.get<std::string>()));
+  if (dom::element like; os["id_like"].get(like) == simdjson::SUCCESS && !like.is_null()) {
+    dom::array items;
+    if (like.get(items) != simdjson::SUCCESS) return rd.err("os.id_like", "is not an array");
+    for (auto l : items) {
+      std::string_view v;
+      if (l.get(v) != simdjson::SUCCESS) return rd.err("os.id_like", "holds a non-string item");
+      e.os_like.push_back(lower(v));
     }
   }
 
-  json withdrawn;
+  std::string_view reason, withdrawn_date;
   if (status == "withdrawn") {
-    auto w = record.find("withdrawn");
-    if (w == record.end() || !w->is_object()) return rd.err("withdrawn", "is missing for a withdrawn certificate");
-    CATALOG_TRY(reason, rd.str(*w, "withdrawn.reason", "reason"));
-    if (reason.empty()) return rd.err("withdrawn.reason", "is empty");
-    CATALOG_TRY(date, rd.str(*w, "withdrawn.date", "date"));
-    if (!valid_date(date)) return rd.err("withdrawn.date", "is not a YYYY-MM-DD date");
-    withdrawn = {{"reason", reason}, {"date", date}};
+    dom::object w;
+    if (rec["withdrawn"].get(w) != simdjson::SUCCESS) return rd.err("withdrawn", "is missing for a withdrawn certificate");
+    CATALOG_TRY(r, rd.str(w, "withdrawn.reason", "reason"));
+    if (r.empty()) return rd.err("withdrawn.reason", "is empty");
+    CATALOG_TRY(d, rd.str(w, "withdrawn.date", "date"));
+    if (!valid_date(d)) return rd.err("withdrawn.date", "is not a YYYY-MM-DD date");
+    reason = r;
+    withdrawn_date = d;
   }
 
-  json summary = {{"pass", 0}, {"fail", 0}, {"skip", 0}};
-  if (auto s = record.find("summary"); s != record.end() && !s->is_null()) {
-    if (!s->is_object()) return rd.err("summary", "is not an object");
-    for (const char* k : {"pass", "fail", "skip"}) {
-      auto v = s->find(k);
-      if (v == s->end()) continue;
-      if (!v->is_number_integer() || v->get<long long>() < 0) return rd.err("summary", "holds a count that is not a non-negative integer");
-      summary[k] = v->get<long long>();
+  long long counts[3] = {0, 0, 0};
+  if (dom::element s; rec["summary"].get(s) == simdjson::SUCCESS && !s.is_null()) {
+    dom::object so;
+    if (s.get(so) != simdjson::SUCCESS) return rd.err("summary", "is not an object");
+    const char* keys[] = {"pass", "fail", "skip"};
+    for (int k = 0; k < 3; ++k) {
+      dom::element v;
+      if (so[keys[k]].get(v) != simdjson::SUCCESS) continue;
+      std::int64_t n = 0;
+      if (v.get(n) != simdjson::SUCCESS || n < 0)
+        return rd.err("summary", "holds a count that is not a non-negative integer");
+      counts[k] = n;
     }
   }
 
-  json ext_products = json::array(), ext_os = json::array();
+  struct ProductExt {
+    std::string_view product, model, basis, date;
+  };
+  struct OsExt {
+    std::string id;
+    std::string_view version, basis, date;
+  };
+  std::vector<ProductExt> ext_products;
+  std::vector<OsExt> ext_os;
   std::vector<std::string> ext_names;
   std::string ext_text;
-  if (auto x = record.find("extensions"); x != record.end() && !x->is_null()) {
-    if (!x->is_array()) return rd.err("extensions", "is not an array");
-    for (const auto& ext : *x) {
-      if (!ext.is_object()) return rd.err("extensions", "holds a non-object item");
+  if (dom::element x; rec["extensions"].get(x) == simdjson::SUCCESS && !x.is_null()) {
+    dom::array xs;
+    if (x.get(xs) != simdjson::SUCCESS) return rd.err("extensions", "is not an array");
+    for (auto item : xs) {
+      dom::object ext;
+      if (item.get(ext) != simdjson::SUCCESS) return rd.err("extensions", "holds a non-object item");
       CATALOG_TRY(xkind, rd.str(ext, "extensions[].kind", "kind"));
       CATALOG_TRY(basis, rd.str(ext, "extensions[].basis", "basis"));
       if (basis.empty()) return rd.err("extensions[].basis", "is empty: an extension needs its basis");
@@ -193,47 +285,147 @@ Result<CertificateEntry> make_entry(const json& record) {
       if (xkind == "product") {
         CATALOG_TRY(xp, rd.str(ext, "extensions[].product", "product"));
         CATALOG_TRY(xm, rd.str(ext, "extensions[].model", "model", false));
-        ext_products.push_back({{"product", xp}, {"model", xm}, {"basis", basis}, {"date", date}});
-        ext_names.push_back(xp + (xm.empty() ? "" : " " + xm));
+        ext_products.push_back({xp, xm, basis, date});
+        ext_names.push_back(std::string(xp) + (xm.empty() ? "" : " " + std::string(xm)));
         e.model_text += '\t' + lower(xp) + '\t' + lower(xm);
-        ext_text += ' ' + xp + ' ' + xm;
+        ext_text += ' ';
+        ext_text += xp;
+        ext_text += ' ';
+        ext_text += xm;
       } else if (xkind == "os") {
-        auto xo = ext.find("os");
-        if (xo == ext.end() || !xo->is_object()) return rd.err("extensions[].os", "is missing or not an object");
-        CATALOG_TRY(xid, rd.str(*xo, "extensions[].os.id", "id"));
-        CATALOG_TRY(xver, rd.str(*xo, "extensions[].os.version_id", "version_id"));
-        e.os_extended.emplace_back(lower(xid), xver);
-        ext_os.push_back({{"id", lower(xid)}, {"version_id", xver}, {"basis", basis}, {"date", date}});
-        ext_text += ' ' + xid + ' ' + xver;
+        dom::object xo;
+        if (ext["os"].get(xo) != simdjson::SUCCESS) return rd.err("extensions[].os", "is missing or not an object");
+        CATALOG_TRY(xid, rd.str(xo, "extensions[].os.id", "id"));
+        CATALOG_TRY(xver, rd.str(xo, "extensions[].os.version_id", "version_id"));
+        e.os_extended.emplace_back(lower(xid), std::string(xver));
+        ext_os.push_back({lower(xid), xver, basis, date});
+        ext_text += ' ';
+        ext_text += xid;
+        ext_text += ' ';
+        ext_text += xver;
       } else {
         return rd.err("extensions[].kind", "is not \"product\" or \"os\"");
       }
     }
   }
 
-  try {
-    e.record = record.dump();
-    json s = {{"id", e.id},           {"status", e.status}, {"vendor", e.vendor},   {"product", e.product},
-              {"model", e.model},     {"kind", e.kind},     {"classes", e.classes}, {"arch", e.arch},
-              {"issued", e.issued},   {"summary", summary},
-              {"os", {{"id", e.os_id}, {"version_id", e.os_version}, {"name", os_name}}},
-              {"os_extended", ext_os}, {"os_like", e.os_like}, {"extended_products", ext_products}};
-    if (!withdrawn.is_null()) s["withdrawn"] = withdrawn;
-    e.summary = s.dump();
-    json xos = json::array(), xprod = json::array();
-    for (const auto& x : ext_os) xos.push_back({x["id"], x["version_id"]});
-    for (const auto& x : ext_products) xprod.push_back({x["product"], x["model"]});
-    e.row = json::array({e.id, e.status, e.vendor, e.product, e.model, e.kind, e.classes, e.os_id, e.os_version,
-                         os_name, e.arch, e.issued, summary["pass"], summary["fail"], summary["skip"], xos,
-                         e.os_like, xprod, withdrawn.is_null() ? json("") : withdrawn["reason"]})
-                .dump();
-  } catch (const json::exception& ex) {
-    return make_error("certificate " + id + ": " + ex.what());
+  e.record = record_json;
+  // The list's summary object and the search page's row.
+  auto& s = e.summary;
+  s.reserve(512);
+  s += "{\"id\":";
+  json_string(s, e.id);
+  s += ",\"status\":";
+  json_string(s, e.status);
+  s += ",\"vendor\":";
+  json_string(s, e.vendor);
+  s += ",\"product\":";
+  json_string(s, e.product);
+  s += ",\"model\":";
+  json_string(s, e.model);
+  s += ",\"kind\":";
+  json_string(s, e.kind);
+  s += ",\"classes\":";
+  json_strings(s, e.classes);
+  s += ",\"arch\":";
+  json_string(s, e.arch);
+  s += ",\"issued\":";
+  json_string(s, e.issued);
+  s += ",\"summary\":{\"pass\":" + std::to_string(counts[0]) + ",\"fail\":" + std::to_string(counts[1]) +
+       ",\"skip\":" + std::to_string(counts[2]) + "},\"os\":{\"id\":";
+  json_string(s, e.os_id);
+  s += ",\"version_id\":";
+  json_string(s, e.os_version);
+  s += ",\"name\":";
+  json_string(s, os_name);
+  s += "},\"os_extended\":[";
+  for (std::size_t i = 0; i < ext_os.size(); ++i) {
+    s += i ? ",{\"id\":" : "{\"id\":";
+    json_string(s, ext_os[i].id);
+    s += ",\"version_id\":";
+    json_string(s, ext_os[i].version);
+    s += ",\"basis\":";
+    json_string(s, ext_os[i].basis);
+    s += ",\"date\":";
+    json_string(s, ext_os[i].date);
+    s += '}';
   }
+  s += "],\"os_like\":";
+  json_strings(s, e.os_like);
+  s += ",\"extended_products\":[";
+  for (std::size_t i = 0; i < ext_products.size(); ++i) {
+    s += i ? ",{\"product\":" : "{\"product\":";
+    json_string(s, ext_products[i].product);
+    s += ",\"model\":";
+    json_string(s, ext_products[i].model);
+    s += ",\"basis\":";
+    json_string(s, ext_products[i].basis);
+    s += ",\"date\":";
+    json_string(s, ext_products[i].date);
+    s += '}';
+  }
+  s += ']';
+  if (status == "withdrawn") {
+    s += ",\"withdrawn\":{\"reason\":";
+    json_string(s, reason);
+    s += ",\"date\":";
+    json_string(s, withdrawn_date);
+    s += '}';
+  }
+  s += '}';
+
+  auto& r = e.row;
+  r.reserve(320);
+  r += '[';
+  for (std::string_view f : {std::string_view(e.id), std::string_view(e.status), std::string_view(e.vendor),
+                             std::string_view(e.product), std::string_view(e.model), std::string_view(e.kind)}) {
+    json_string(r, f);
+    r += ',';
+  }
+  json_strings(r, e.classes);
+  for (std::string_view f : {std::string_view(e.os_id), std::string_view(e.os_version), os_name,
+                             std::string_view(e.arch), std::string_view(e.issued)}) {
+    r += ',';
+    json_string(r, f);
+  }
+  r += ',' + std::to_string(counts[0]) + ',' + std::to_string(counts[1]) + ',' + std::to_string(counts[2]) + ",[";
+  for (std::size_t i = 0; i < ext_os.size(); ++i) {
+    r += i ? ",[" : "[";
+    json_string(r, ext_os[i].id);
+    r += ',';
+    json_string(r, ext_os[i].version);
+    r += ']';
+  }
+  r += "],";
+  json_strings(r, e.os_like);
+  r += ",[";
+  for (std::size_t i = 0; i < ext_products.size(); ++i) {
+    r += i ? ",[" : "[";
+    json_string(r, ext_products[i].product);
+    r += ',';
+    json_string(r, ext_products[i].model);
+    r += ']';
+  }
+  r += "],";
+  json_string(r, reason);
+  r += ']';
+
   e.model_text = lower(e.product) + '\t' + lower(e.model) + e.model_text;
-  e.text = lower(e.id + ' ' + e.status + ' ' + e.vendor + ' ' + e.product + ' ' + e.model + ' ' + e.kind + ' ' +
-                 join(e.classes, " ") + ' ' + e.os_id + ' ' + e.os_version + ' ' + os_name + ' ' + e.arch + ' ' +
-                 e.issued + ext_text);
+  std::string text;
+  text.reserve(256);
+  for (std::string_view f : {std::string_view(e.id), std::string_view(e.status), std::string_view(e.vendor),
+                             std::string_view(e.product), std::string_view(e.model), std::string_view(e.kind)}) {
+    text += f;
+    text += ' ';
+  }
+  text += join(e.classes, " ");
+  for (std::string_view f : {std::string_view(e.os_id), std::string_view(e.os_version), os_name,
+                             std::string_view(e.arch), std::string_view(e.issued)}) {
+    text += ' ';
+    text += f;
+  }
+  text += ext_text;
+  e.text = lower(text);
   for (auto& c : e.text)
     if (c == '\n') c = ' ';
   for (auto& c : e.model_text)
@@ -245,18 +437,19 @@ Result<CertificateEntry> make_entry(const json& record) {
     ext_os_text += xid + ' ' + xver;
   }
   auto& c = e.csv;
+  c.reserve(256);
   for (std::string_view f : {std::string_view(e.id), std::string_view(e.status), std::string_view(e.vendor),
                              std::string_view(e.product), std::string_view(e.model), std::string_view(e.kind)}) {
     csv_field(c, f);
     c += ',';
   }
   csv_field(c, join(e.classes, ";"));
-  for (std::string_view f : {std::string_view(e.os_id), std::string_view(e.os_version), std::string_view(os_name),
+  for (std::string_view f : {std::string_view(e.os_id), std::string_view(e.os_version), os_name,
                              std::string_view(e.arch), std::string_view(e.issued)}) {
     c += ',';
     csv_field(c, f);
   }
-  for (const char* k : {"pass", "fail", "skip"}) c += ',' + std::to_string(summary[k].get<long long>());
+  for (long long n : counts) c += ',' + std::to_string(n);
   c += ',';
   csv_field(c, ext_os_text);
   c += ',';
@@ -264,17 +457,22 @@ Result<CertificateEntry> make_entry(const json& record) {
   c += ',';
   csv_field(c, join(ext_names, ";"));
   c += ',';
-  csv_field(c, withdrawn.is_null() ? "" : withdrawn["reason"].get<std::string>());
+  csv_field(c, reason);
   c += ',';
-  csv_field(c, withdrawn.is_null() ? "" : withdrawn["date"].get<std::string>());
+  csv_field(c, withdrawn_date);
   e.leaf = leaf_hash(e.record);
   return e;
 }
 
-Result<CertificateEntry> make_entry(std::string_view record_json) {
-  json j = json::parse(record_json, nullptr, false);
-  if (j.is_discarded()) return make_error("certificate record is not valid JSON");
-  return make_entry(j);
+Result<CertificateEntry> make_entry(const json& record) {
+  if (!record.is_object()) return make_error("certificate record is not a JSON object");
+  std::string text;
+  try {
+    text = record.dump();
+  } catch (const json::exception& ex) {
+    return make_error(std::string("certificate record: ") + ex.what());
+  }
+  return make_entry(std::string_view(text));
 }
 
 // ---------------------------------------------------------------- queries
@@ -447,6 +645,14 @@ Status Catalog::load_jsonl(std::string_view text, unsigned threads) {
   for (auto& th : pool) th.join();
   for (unsigned t = 0; t < threads; ++t)
     if (errors[t]) return make_error("line " + std::to_string(error_line[t]) + ": " + errors[t]->message);
+  std::size_t total = 0;
+  for (const auto& part : parts) total += part.size();
+  {
+    std::unique_lock lock(mu_);
+    entries_.reserve(entries_.size() + total);
+    keys_.reserve(keys_.size() + total);
+    by_id_.reserve(by_id_.size() + total);
+  }
   for (auto& part : parts)
     for (auto& e : part) {
       auto st = upsert(std::move(e));

@@ -11,19 +11,31 @@
 #include <vector>
 
 #include "certdb/catalog.hpp"
+#include "certdb/merkle.hpp"
 #include "core/result.hpp"
 
 namespace certify::certdb {
 
+// The site (format version 2), built to stay fast at a million certificates:
+//   index.html, assets/          the search page (client-side filters and text search)
+//   cert/<xx>/<id>.html          one page per certificate (see certificate_page)
+//   list.json, list.json.sig     the signed list: an index of blocks of 2^level certificates in id
+//                                order, each with its Merkle node and the SHA-256 of its files
+//   list/NNNNN.jsonl             a block's records, one a line: the Merkle leaf is
+//                                SHA-256(0x00 || line), so a mirror proves any entry from this
+//                                file and list.json (verify_published_certificate)
+//   csv/NNNNN.csv                a block as CSV (k_csv_header)
+//   search/NNNNN.js, manifest.js the search page's index, one file per block
+//   merkle/root.json(.sig)       the signed root, tree size and block size
+//   signing-key.pem              the public key (a mirror should pin its own copy)
+// One change rewrites its certificate's page, its block's three files and
+// the small signed files; .publish-state (binary, mmap'd) remembers every
+// leaf, so unchanged pages and blocks are neither rendered nor written.
 struct PublishOptions {
   std::filesystem::path out;       // site directory (created)
   std::filesystem::path key;       // Ed25519 private key, PEM (PKCS#8)
   std::string title = "Certified hardware";
-  // Proofs are split at this level: a certificate's JSON holds the path
-  // inside its block of 2^bucket_level leaves, merkle/upper.json the path of
-  // each block to the root. A change rewrites one block's proofs, not all.
-  unsigned bucket_level = 10;
-  std::size_t search_shard = 10000;  // entries per search index file
+  unsigned bucket_level = 12;      // blocks of 2^bucket_level certificates
   unsigned threads = 2;
 };
 
@@ -36,11 +48,16 @@ struct PublishStats {
   std::vector<std::string> written;   // site-relative paths, sorted
 };
 
-// Writes or updates the site in options.out. Only files whose content
-// changed are written (each through a temporary file and rename); the
-// content hashes are kept in DIR/.publish-state. Files of certificates no
-// longer in the catalog are removed.
+// Writes or updates the site in options.out for exactly the catalog's
+// certificates. Only what changed since the last publication is written;
+// pages of certificates no longer in the catalog are removed.
 Result<PublishStats> publish_site(const Catalog& catalog, const PublishOptions& options);
+
+// Incremental publication without the whole list: applies changed or new
+// certificate records (JSON Lines) to the site published in options.out,
+// reading only the state and the blocks the changes fall in. Refused when
+// the directory holds no state of the same block level and page format.
+Result<PublishStats> publish_changes(std::string_view changes_jsonl, const PublishOptions& options);
 
 // Where a certificate's page lives in the site: cert/<xx>/<id>.html with xx
 // the low byte of FNV-1a-32(id) in hex (the search page computes the same).
@@ -53,12 +70,22 @@ Result<std::string> ed25519_sign(const std::filesystem::path& private_key_pem, s
 Result<std::string> ed25519_public_pem(const std::filesystem::path& private_key_pem);
 Status ed25519_verify(std::string_view public_key_pem, std::string_view data, std::string_view signature);
 
+// What verify_published_certificate proved: the record's line, its place
+// and its RFC 9162 audit path to the signed root.
+struct InclusionProof {
+  std::string record;
+  std::uint64_t leaf_index = 0, tree_size = 0;
+  std::string root;           // hex
+  std::vector<Hash> path;     // leaf to root
+};
+
 // Verifies a published site the way a mirror would: list.json against its
 // signature and the site's key (or `public_key_pem` when given, which a
-// mirror should pin), then certificate `id`: its record's leaf hash and its
-// inclusion proof (lower path + upper path of its block) against the signed
-// Merkle root. Returns the root on success.
-Result<std::string> verify_published_certificate(const std::filesystem::path& site, std::string_view id,
-                                                 std::string_view public_key_pem = {});
+// mirror should pin), merkle/root.json likewise; the block nodes in
+// list.json lead to the signed root; certificate `id`'s block file matches
+// its SHA-256 in list.json; the record's leaf and its audit path lead to the
+// root. A changed record, block, index or signature fails.
+Result<InclusionProof> verify_published_certificate(const std::filesystem::path& site, std::string_view id,
+                                                    std::string_view public_key_pem = {});
 
 }  // namespace certify::certdb

@@ -8,8 +8,10 @@ namespace certify::certdb {
 
 // @TITLE@ and @COUNT@ are replaced when the page is written.
 inline constexpr std::string_view k_index_body_template = R"HTML(<header><h1>@TITLE@</h1>
-<p class="downloads">Downloads: <a href="list.json">list.json</a> (<a href="list.json.sig">Ed25519 signature</a>,
-<a href="signing-key.pem">public key</a>) &middot; <a href="list.csv">list.csv</a> &middot;
+<p class="downloads">Downloads: <a href="list.json">list.json</a>, the signed index of the list
+(<a href="list.json.sig">Ed25519 signature</a>, <a href="signing-key.pem">public key</a>): it names every block
+of certificates with the SHA-256 of its records (<a href="list/00000.jsonl">list/NNNNN.jsonl</a>, JSON Lines) and
+of its CSV export (<a href="csv/00000.csv">csv/NNNNN.csv</a>) &middot;
 <a href="merkle/root.json">Merkle root</a> (<a href="merkle/root.json.sig">signature</a>)</p></header>
 <main>
 <form id="filters" autocomplete="off" onsubmit="return false">
@@ -29,7 +31,7 @@ inline constexpr std::string_view k_index_body_template = R"HTML(<header><h1>@TI
 <p class="status"><span id="count">0</span> of <span id="total">@COUNT@</span> certificates match<span id="loading"> (loading the list&hellip;)</span></p>
 <table id="results"><thead><tr><th>Certificate</th><th>Vendor</th><th>Product</th><th>Operating systems</th><th>Arch</th><th>Classes</th><th>Issued</th><th>Status</th><th>Results</th></tr></thead><tbody></tbody></table>
 <p><button id="more" type="button" hidden>Show more</button></p>
-<noscript><p>The search needs JavaScript. The whole list is in <a href="list.json">list.json</a> and <a href="list.csv">list.csv</a>.</p></noscript>
+<noscript><p>The search needs JavaScript. The whole list is in the blocks named by <a href="list.json">list.json</a> (list/*.jsonl and csv/*.csv).</p></noscript>
 <p class="legend"><span class="badge tested">tested</span> the OS the hardware was tested on &middot;
 <span class="badge extension">extension</span> extended by a reviewer, with a recorded basis &middot;
 <span class="badge derivative">derivative</span> related through os-release ID_LIKE, expected to carry over, not tested</p>

@@ -325,9 +325,9 @@ TEST_CASE("certdb serve: reviewers extend and withdraw certificates; the list an
     CHECK(json::parse(pub.out)["certificates"] == 1);
     auto ver = run_command({build_path("certdb/certdb").string(), "verify-published", "--site", site.string(), id});
     CHECK_MESSAGE(ver.exit_code == 0, ver.err);
-    auto list = read_file(site / "list.json");
-    REQUIRE(list.ok());
-    CHECK(list->find("firmware defect found after release") != std::string::npos);
+    auto block = read_file(site / "list/00000.jsonl");
+    REQUIRE(block.ok());
+    CHECK(json::parse(*block)["withdrawn"]["reason"] == "firmware defect found after release");
   }
 }
 
@@ -343,5 +343,5 @@ TEST_CASE("certdb publish --db: clear errors") {
   CHECK_FALSE(fs::exists(d / "none.sqlite"));
   auto neither = run_command({certdb, "publish", "--out", (d / "s").string(), "--key", key.string()});
   CHECK(neither.exit_code == 2);
-  CHECK(neither.err.find("--records FILE or --db DB") != std::string::npos);
+  CHECK(neither.err.find("--records FILE, --db DB or --changes FILE") != std::string::npos);
 }

@@ -425,24 +425,37 @@ TEST_CASE("publish: signed list, Merkle root and inclusion proofs verify; change
   PublishOptions opt;
   opt.out = tmp / "site";
   opt.key = key;
-  opt.bucket_level = 2;
-  opt.search_shard = 16;
+  opt.bucket_level = 2;  // blocks of 4: 12 blocks, the last one short
   auto stats = publish_site(c, opt);
   REQUIRE_MESSAGE(stats.ok(), (stats.ok() ? "" : stats.message()));
   CHECK(stats->certificates == 45);
 
+  // The root is RFC 6962's over the records' bytes in id order, computed here
+  // from the definition.
+  std::vector<json> by_id = records;
+  std::sort(by_id.begin(), by_id.end(), [](const json& a, const json& b) { return a["id"] < b["id"]; });
+  std::vector<Hash> leaves;
+  for (const auto& r : by_id) leaves.push_back(leaf_hash(r.dump()));
+  CHECK(to_hex(reference_root(leaves, 0, leaves.size())) == stats->merkle_root);
+
   auto list_text = read_file(opt.out / "list.json");
   REQUIRE(list_text.ok());
   auto list = json::parse(*list_text);
+  CHECK(list["version"] == 2);
   CHECK(list["count"] == 45);
   CHECK(list["merkle_root"] == stats->merkle_root);
-  REQUIRE(list["certificates"].size() == 45);
-  for (const auto& e : list["certificates"]) {
-    CHECK(fs::exists(opt.out / e["page"].get<std::string>()));
-    auto r = verify_published_certificate(opt.out, e["id"].get<std::string>());
-    INFO(e["id"]);
+  REQUIRE(list["blocks"].size() == 12);
+  CHECK(list["blocks"][11]["count"] == 1);
+  for (std::size_t i = 0; i < by_id.size(); ++i) {
+    std::string id = by_id[i]["id"];
+    INFO(id);
+    CHECK(fs::exists(opt.out / certificate_page(id)));
+    auto r = verify_published_certificate(opt.out, id);
     REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.message()));
-    CHECK(*r == stats->merkle_root);
+    CHECK(r->root == stats->merkle_root);
+    CHECK(r->leaf_index == i);
+    CHECK(r->record == by_id[i].dump());
+    CHECK(r->path == MerkleTree(leaves).inclusion_proof(i));  // the standard audit path
   }
   // The signature is plain Ed25519 that OpenSSL's command line checks too.
   auto ok = test::run_command({"openssl", "pkeyutl", "-verify", "-pubin", "-inkey", (opt.out / "signing-key.pem").string(),
@@ -450,33 +463,58 @@ TEST_CASE("publish: signed list, Merkle root and inclusion proofs verify; change
                                (opt.out / "list.json.sig").string()});
   CHECK(ok.exit_code == 0);
 
-  std::string id = records[9]["id"];
-  auto cert_path = opt.out / (certificate_page(id).substr(0, certificate_page(id).size() - 5) + ".json");
-  auto cert_text = read_file(cert_path);
-  REQUIRE(cert_text.ok());
+  std::string id = by_id[9]["id"];  // block 2
+  auto block_path = opt.out / "list/00002.jsonl";
+  auto block_text = read_file(block_path);
+  REQUIRE(block_text.ok());
+  auto forge_line = [&](const std::string& text) {
+    auto line = by_id[9].dump();
+    auto at = text.find(line);
+    REQUIRE(at != std::string::npos);
+    auto forged = by_id[9];
+    forged["vendor"] = "Someone Else";
+    return text.substr(0, at) + forged.dump() + text.substr(at + line.size());
+  };
+  // A list.json rewritten by someone holding the key (the test does).
+  auto resign = [&](const std::string& text) {
+    REQUIRE(write_file_atomic(opt.out / "list.json", text).ok());
+    auto sig = ed25519_sign(key, text);
+    REQUIRE(sig.ok());
+    REQUIRE(write_file_atomic(opt.out / "list.json.sig", *sig).ok());
+  };
 
   SUBCASE("a pinned wrong key fails") {
     auto pem = ed25519_public_pem(other_key);
     REQUIRE(pem.ok());
     CHECK_FALSE(verify_published_certificate(opt.out, id, *pem).ok());
   }
-  SUBCASE("a changed record fails its leaf hash") {
-    auto cert = json::parse(*cert_text);
-    cert["certificate"]["vendor"] = "Someone Else";
-    REQUIRE(write_file_atomic(cert_path, cert.dump()).ok());
+  SUBCASE("a changed record fails its block's SHA-256 in the signed list") {
+    REQUIRE(write_file_atomic(block_path, forge_line(*block_text)).ok());
     auto r = verify_published_certificate(opt.out, id);
     REQUIRE_FALSE(r.ok());
-    CHECK(r.message().find("leaf hash") != std::string::npos);
+    CHECK(r.message().find("SHA-256") != std::string::npos);
+    // Other blocks still prove their entries.
+    CHECK(verify_published_certificate(opt.out, by_id[0]["id"].get<std::string>()).ok());
   }
-  SUBCASE("a changed record with a matching leaf hash fails the inclusion proof") {
-    auto cert = json::parse(*cert_text);
-    cert["certificate"]["status"] = "active";
-    cert["certificate"]["model"] = "forged";
-    cert["leaf_hash"] = to_hex(leaf_hash(cert["certificate"].dump()));
-    REQUIRE(write_file_atomic(cert_path, cert.dump()).ok());
+  SUBCASE("a changed record with a matching block digest fails the inclusion proof") {
+    auto forged = forge_line(*block_text);
+    REQUIRE(write_file_atomic(block_path, forged).ok());
+    auto changed = *list_text;
+    auto old_sha = list["blocks"][2]["list_sha256"].get<std::string>();
+    changed.replace(changed.find(old_sha), old_sha.size(), sha256_hex(forged));
+    resign(changed);
     auto r = verify_published_certificate(opt.out, id);
     REQUIRE_FALSE(r.ok());
     CHECK(r.message().find("inclusion proof") != std::string::npos);
+  }
+  SUBCASE("a block node that does not lead to the root fails") {
+    auto changed = *list_text;
+    auto node = list["blocks"][5]["node"].get<std::string>();
+    changed.replace(changed.find(node), 64, std::string(64, '0'));
+    resign(changed);
+    auto r = verify_published_certificate(opt.out, id);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.message().find("do not lead to the signed Merkle root") != std::string::npos);
   }
   SUBCASE("a changed list fails its signature") {
     std::string changed = *list_text;
@@ -486,9 +524,8 @@ TEST_CASE("publish: signed list, Merkle root and inclusion proofs verify; change
     REQUIRE_FALSE(r.ok());
     CHECK(r.message().find("list.json") != std::string::npos);
   }
-  SUBCASE("an old proof does not verify against the root after the entry changed") {
-    auto old_cert = *cert_text;
-    auto r = records[9];
+  SUBCASE("an old block does not verify against the root after the entry changed") {
+    auto r = by_id[9];
     r["status"] = "withdrawn";
     r["withdrawn"] = {{"reason", "x"}, {"by", "y"}, {"date", "2026-01-01"}};
     REQUIRE(c.upsert(r).ok());
@@ -496,8 +533,13 @@ TEST_CASE("publish: signed list, Merkle root and inclusion proofs verify; change
     REQUIRE(again.ok());
     CHECK(again->merkle_root != stats->merkle_root);
     CHECK(verify_published_certificate(opt.out, id).ok());
-    REQUIRE(write_file_atomic(cert_path, old_cert).ok());
+    REQUIRE(write_file_atomic(block_path, *block_text).ok());
     CHECK_FALSE(verify_published_certificate(opt.out, id).ok());
+  }
+  SUBCASE("an id that is not listed") {
+    auto r = verify_published_certificate(opt.out, "CERT-0000-0000000");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.message().find("not in the signed list") != std::string::npos);
   }
   SUBCASE("a missing key is a clear error") {
     opt.key = tmp / "absent.pem";
@@ -542,6 +584,30 @@ TEST_CASE("publish: pages show withdrawal, extensions and derivative OSes distin
   CHECK(ext.find("id=\"summary\"") != std::string::npos);
 }
 
+namespace {
+
+// Every file of a site except the state, by relative path.
+std::map<std::string, std::string> site_files(const fs::path& root) {
+  std::map<std::string, std::string> out;
+  for (const auto& f : fs::recursive_directory_iterator(root)) {
+    if (!f.is_regular_file() || f.path().filename() == ".publish-state") continue;
+    out[fs::relative(f.path(), root).string()] = *read_file(f.path());
+  }
+  return out;
+}
+
+std::vector<std::string> block_files(int k) {
+  char b[64];
+  std::vector<std::string> out;
+  for (const char* f : {"csv/%05d.csv", "list/%05d.jsonl", "search/%05d.js"}) {
+    std::snprintf(b, sizeof b, f, k);
+    out.push_back(b);
+  }
+  return out;
+}
+
+}  // namespace
+
 TEST_CASE("publish: republishing rewrites only the changed files") {
   TempDir tmp;
   auto records = generated(40);
@@ -551,10 +617,9 @@ TEST_CASE("publish: republishing rewrites only the changed files") {
   opt.out = tmp / "site";
   opt.key = make_key(tmp.path());
   opt.bucket_level = 2;  // blocks of 4 certificates
-  opt.search_shard = 10;
   auto first = publish_site(c, opt);
   REQUIRE(first.ok());
-  CHECK(first->files_written == 40 * 2 + 4 /*search shards*/ + 11);
+  CHECK(first->files_written == 40 + 10 * 3 + 9);
   CHECK(first->files_unchanged == 0);
 
   auto again = publish_site(c, opt);
@@ -567,22 +632,16 @@ TEST_CASE("publish: republishing rewrites only the changed files") {
   struct stat before {};
   REQUIRE(::stat((opt.out / certificate_page(untouched)).c_str(), &before) == 0);
 
-  // Withdraw certificate 13 (index 13: block 3 = leaves 12..15, search shard 1).
+  // Withdraw certificate 13 (ids are generated in order: block 3 = 12..15).
   auto r = records[13];
   r["status"] = "withdrawn";
   r["withdrawn"] = {{"reason", "bad firmware"}, {"by", "rev"}, {"date", "2026-03-01"}};
   REQUIRE(c.upsert(r).ok());
   auto third = publish_site(c, opt);
   REQUIRE(third.ok());
-  std::vector<std::string> expected;
-  auto json_of = [](const std::string& id) {
-    auto p = certificate_page(id);
-    return p.substr(0, p.size() - 5) + ".json";
-  };
+  std::vector<std::string> expected = block_files(3);
   expected.push_back(certificate_page(r["id"].get<std::string>()));
-  for (int i = 12; i < 16; ++i) expected.push_back(json_of(records[i]["id"]));
-  for (const char* f : {"list.csv", "list.json", "list.json.sig", "merkle/root.json", "merkle/root.json.sig",
-                        "merkle/upper.json", "search/00001.js", "search/manifest.js"})
+  for (const char* f : {"list.json", "list.json.sig", "merkle/root.json", "merkle/root.json.sig", "search/manifest.js"})
     expected.push_back(f);
   std::sort(expected.begin(), expected.end());
   CHECK(third->written == expected);
@@ -592,13 +651,13 @@ TEST_CASE("publish: republishing rewrites only the changed files") {
   CHECK(after.st_mtim.tv_nsec == before.st_mtim.tv_nsec);
   CHECK(read_file(opt.out / certificate_page(r["id"].get<std::string>()))->find("bad firmware") != std::string::npos);
 
-  // A file deleted behind the publisher's back is written again.
-  fs::remove(opt.out / "list.csv");
+  // A file deleted behind the publisher's back is written again (its block as a whole).
+  fs::remove(opt.out / "csv/00005.csv");
   auto fourth = publish_site(c, opt);
   REQUIRE(fourth.ok());
-  CHECK(fourth->written == std::vector<std::string>{"list.csv"});
+  CHECK(fourth->written == block_files(5));
 
-  // A new certificate appends: its files, the last block, the aggregates.
+  // A new certificate appends: its page, the new last block, the signed files.
   auto more = generated(41);
   REQUIRE(c.upsert(more[40]).ok());
   auto fifth = publish_site(c, opt);
@@ -606,6 +665,77 @@ TEST_CASE("publish: republishing rewrites only the changed files") {
   CHECK(std::count(fifth->written.begin(), fifth->written.end(), certificate_page(more[40]["id"].get<std::string>())) == 1);
   CHECK(fifth->written.size() < 20);
   CHECK(verify_published_certificate(opt.out, more[40]["id"].get<std::string>()).ok());
+}
+
+TEST_CASE("publish: incremental changes give the same site as a full publication") {
+  TempDir tmp;
+  auto records = generated(50);
+  Catalog c;
+  load(c, records);
+  PublishOptions opt;
+  opt.out = tmp / "site";
+  opt.key = make_key(tmp.path());
+  opt.bucket_level = 3;  // blocks of 8
+  REQUIRE(publish_site(c, opt).ok());
+  auto full_again = [&] {
+    PublishOptions o = opt;
+    static int run = 0;
+    o.out = tmp / ("full-" + std::to_string(++run));
+    auto r = publish_site(c, o);
+    REQUIRE(r.ok());
+    return site_files(o.out);
+  };
+
+  SUBCASE("a withdrawal rewrites its page, its block and the signed files") {
+    auto w = records[21];
+    w["status"] = "withdrawn";
+    w["withdrawn"] = {{"reason", "incremental"}, {"by", "rev"}, {"date", "2026-03-01"}};
+    auto inc = publish_changes(w.dump() + "\n", opt);
+    REQUIRE_MESSAGE(inc.ok(), (inc.ok() ? "" : inc.message()));
+    std::vector<std::string> expected = block_files(2);
+    expected.push_back(certificate_page(w["id"].get<std::string>()));
+    for (const char* f : {"list.json", "list.json.sig", "merkle/root.json", "merkle/root.json.sig", "search/manifest.js"})
+      expected.push_back(f);
+    std::sort(expected.begin(), expected.end());
+    CHECK(inc->written == expected);
+    REQUIRE(c.upsert(w).ok());
+    CHECK(site_files(opt.out) == full_again());
+    CHECK(verify_published_certificate(opt.out, w["id"].get<std::string>()).ok());
+    // The same change again writes nothing but what is signed afresh.
+    auto same = publish_changes(w.dump() + "\n", opt);
+    REQUIRE(same.ok());
+    CHECK(same->merkle_root == inc->merkle_root);
+  }
+  SUBCASE("new certificates, appended and in the middle of the id order") {
+    auto extra = generated(52);
+    auto mid = records[10];
+    mid["id"] = mid["id"].get<std::string>() + "a";  // sorts between records 10 and 11
+    auto inc = publish_changes(extra[50].dump() + "\n" + extra[51].dump() + "\n\n" + mid.dump() + "\n", opt);
+    REQUIRE_MESSAGE(inc.ok(), (inc.ok() ? "" : inc.message()));
+    CHECK(inc->certificates == 53);
+    for (const auto& r : {extra[50], extra[51], mid}) REQUIRE(c.upsert(r).ok());
+    CHECK(site_files(opt.out) == full_again());
+    for (const auto& r : {extra[51], mid, records[49]})
+      CHECK(verify_published_certificate(opt.out, r["id"].get<std::string>()).ok());
+  }
+  SUBCASE("refusals: no state, a bad record, a block changed behind the publisher's back") {
+    PublishOptions none = opt;
+    none.out = tmp / "empty";
+    auto r1 = publish_changes(records[0].dump() + "\n", none);
+    REQUIRE_FALSE(r1.ok());
+    CHECK(r1.message().find("no publication state") != std::string::npos);
+    auto r2 = publish_changes(records[0].dump() + "\n{\"id\":\"X\"}\n", opt);
+    REQUIRE_FALSE(r2.ok());
+    CHECK(r2.message().find("line 2") != std::string::npos);
+    auto block = read_file(opt.out / "list/00001.jsonl");
+    REQUIRE(block.ok());
+    REQUIRE(write_file_atomic(opt.out / "list/00001.jsonl", block->substr(0, block->size() / 2)).ok());
+    auto w = records[9];
+    w["model"] = "changed";
+    auto r3 = publish_changes(w.dump() + "\n", opt);
+    REQUIRE_FALSE(r3.ok());
+    CHECK(r3.message().find("does not match the publication state") != std::string::npos);
+  }
 }
 
 TEST_CASE("certdb CLI: gen-certificates, publish, verify-published and their errors") {
@@ -624,6 +754,22 @@ TEST_CASE("certdb CLI: gen-certificates, publish, verify-published and their err
   CHECK(v[0].find(stats["merkle_root"].get<std::string>()) != std::string::npos);
   auto missing = test::run_command({certdb, "verify-published", "--site", (tmp / "site").string(), "CERT-NOPE"});
   CHECK(missing.exit_code == 1);
+
+  // Incremental: only the changed record, applied to the published site.
+  auto w = json::parse(firstline->substr(0, firstline->find('\n')));
+  w["status"] = "withdrawn";
+  w["withdrawn"] = {{"reason", "cli incremental"}, {"by", "rev"}, {"date", "2026-02-02"}};
+  REQUIRE(write_file_atomic(tmp / "change.jsonl", w.dump() + "\n").ok());
+  auto inc = json::parse(run_checked({certdb, "publish", "--changes", (tmp / "change.jsonl").string(), "--out",
+                                      (tmp / "site").string(), "--key", key, "--json"})[0]);
+  CHECK(inc["certificates"] == 120);
+  CHECK(inc["files_written"].get<int>() <= 9);
+  CHECK(inc["merkle_root"] != stats["merkle_root"]);
+  auto v2 = run_checked({certdb, "verify-published", "--site", (tmp / "site").string(), id});
+  CHECK(v2[0].find(inc["merkle_root"].get<std::string>()) != std::string::npos);
+  auto both = test::run_command({certdb, "publish", "--changes", (tmp / "change.jsonl").string(), "--records", recs,
+                                 "--out", (tmp / "site").string(), "--key", key});
+  CHECK(both.exit_code != 0);
 
   REQUIRE(write_file_atomic(tmp / "bad.jsonl", *firstline + "{\"id\": 5}\n").ok());
   auto bad = test::run_command({certdb, "publish", "--records", (tmp / "bad.jsonl").string(), "--out",
@@ -682,7 +828,7 @@ TEST_CASE("search page in headless Chromium filters to the right entries") {
   PublishOptions opt;
   opt.out = tmp / "site";
   opt.key = make_key(tmp.path());
-  opt.search_shard = 150;  // several index files to load
+  opt.bucket_level = 7;  // blocks of 128: several index files to load
   REQUIRE(publish_site(c, opt).ok());
   std::string base = "file://" + (opt.out / "index.html").string();
 
@@ -715,6 +861,22 @@ TEST_CASE("search page in headless Chromium filters to the right entries") {
     if (tc.query.find("os_like") != std::string::npos && page.total > 0)
       CHECK(b.dom.find("derivative, not tested") != std::string::npos);
   }
+  // An incremental publication reaches the page: one more withdrawal.
+  auto w = records[7];
+  w["status"] = "withdrawn";
+  w["withdrawn"] = {{"reason", "withdrawn incrementally"}, {"by", "rev"}, {"date", "2026-01-02"}};
+  auto inc = publish_changes(w.dump() + "\n", opt);
+  REQUIRE(inc.ok());
+  REQUIRE(c.upsert(w).ok());
+  ListQuery wq;
+  wq.status = "withdrawn";
+  wq.limit = k_max_limit;
+  auto withdrawn_ids = ids_of(c, c.query(wq));
+  REQUIRE(std::count(withdrawn_ids.begin(), withdrawn_ids.end(), w["id"].get<std::string>()) == 1);
+  auto after = chromium(base + "?status=withdrawn");
+  CHECK(row_ids(after.dom) == std::set<std::string>(withdrawn_ids.begin(), withdrawn_ids.end()));
+  CHECK(after.dom.find("withdrawn incrementally") != std::string::npos);
+
   // Without filters every certificate counts; a screenshot is a real PNG.
   auto all = chromium(base);
   CHECK(count_of(all.dom) == "400");
