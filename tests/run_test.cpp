@@ -653,7 +653,8 @@ TEST_CASE("run: Ctrl-C (SIGINT) stops cleanly, marks running jobs interrupted, a
   REQUIRE(write_file_atomic(d / "suites/c/suite.xml", xml + "</suite>\n").ok());
   REQUIRE(write_file_atomic(d / "suites/c/limits.sh", "#!/bin/sh\necho \"$(ulimit -n) $(ulimit -c)\" > \"$CERTIFY_WORKDIR/limits\"\n", 0755).ok());
   REQUIRE(write_file_atomic(d / "suites/c/long.sh",
-                            "#!/bin/sh\necho $$ > \"$RUNNER_TEST_LOG/$CERTIFY_JOB.pid\"\n"
+                            "#!/bin/sh\necho $$ > \"$RUNNER_TEST_LOG/$CERTIFY_JOB.tmp\"\n"
+                            "mv \"$RUNNER_TEST_LOG/$CERTIFY_JOB.tmp\" \"$RUNNER_TEST_LOG/$CERTIFY_JOB.pid\"\n"
                             "[ -e \"$RUNNER_TEST_LOG/quick\" ] || sleep 30\n", 0755).ok());
   std::vector<std::string> args = {certify_bin(), "run", "--inventory", (fixture("suites") / "run-inventory.json").string(),
                                    "--suites", (d / "suites").string(), "--results", (d / "results").string(),
