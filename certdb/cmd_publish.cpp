@@ -59,9 +59,7 @@ void run_publish(const PublishArgs& a) {
     for (const auto& record : store.certificates())
       if (auto st = catalog.upsert(record); !st) throw CommandError(a.db + ": " + st.message());
   } else if (!a.records.empty()) {
-    auto text = read_file(a.records, std::size_t{64} << 30);
-    if (!text) throw CommandError(text.message());
-    if (auto st = catalog.load_jsonl(*text, a.threads); !st) throw CommandError(a.records + ": " + st.message());
+    // Read by publish_records_file (mapped, parsed in parallel, no catalog).
   } else {
     auto text = read_file(a.changes, std::size_t{4} << 30);
     if (!text) throw CommandError(text.message());
@@ -69,8 +67,13 @@ void run_publish(const PublishArgs& a) {
   }
   auto t1 = clock::now();
   double c1 = cpu_seconds();
-  auto stats = a.changes.empty() ? publish_site(catalog, opt) : publish_changes(changes, opt);
-  if (!stats) throw CommandError((a.changes.empty() ? "" : a.changes + ": ") + stats.message());
+  auto stats = !a.changes.empty() ? publish_changes(changes, opt)
+               : !a.records.empty() ? publish_records_file(a.records, opt)
+                                    : publish_site(catalog, opt);
+  if (!stats) {
+    const std::string& input = !a.changes.empty() ? a.changes : a.records;
+    throw CommandError((input.empty() ? "" : input + ": ") + stats.message());
+  }
   auto t2 = clock::now();
   double c2 = cpu_seconds();
   double load_s = std::chrono::duration<double>(t1 - t0).count();
@@ -83,6 +86,7 @@ void run_publish(const PublishArgs& a) {
                         {"publish_seconds", publish_s},
                         {"load_cpu_seconds", c1 - c0}, {"publish_cpu_seconds", c2 - c1}};
     if (stats->written.size() <= 1000) j["written"] = stats->written;
+    for (const auto& ph : stats->phases) j["phases"].push_back({{"name", ph.name}, {"wall", ph.wall}, {"cpu", ph.cpu}});
     std::cout << j.dump(1) << '\n';
   } else {
     std::printf("published %zu certificates to %s: %zu files written (%llu bytes), %zu unchanged, %zu removed; "

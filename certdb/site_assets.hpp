@@ -1,5 +1,6 @@
-// The static site's search page body, script and style sheet (vanilla JS,
-// no server: the index arrives as <script> files, so file:// works too).
+// The static site's search page, certificate page, their scripts and the
+// style sheet (vanilla JS, no server: data arrives as <script> files, which
+// file:// allows where fetch() is refused, so a mirror works offline).
 #pragma once
 
 #include <string_view>
@@ -7,7 +8,11 @@
 namespace certify::certdb {
 
 // @TITLE@ and @COUNT@ are replaced when the page is written.
-inline constexpr std::string_view k_index_body_template = R"HTML(<header><h1>@TITLE@</h1>
+inline constexpr std::string_view k_index_template = R"HTML(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>@TITLE@</title><link rel="stylesheet" href="assets/style.css"></head>
+<body>
+<header><h1>@TITLE@</h1>
 <p class="downloads">Downloads: <a href="list.json">list.json</a>, the signed index of the list
 (<a href="list.json.sig">Ed25519 signature</a>, <a href="signing-key.pem">public key</a>): it names every block
 of certificates with the SHA-256 of its records (<a href="list/00000.jsonl">list/NNNNN.jsonl</a>, JSON Lines) and
@@ -59,13 +64,8 @@ var certifySearch = (function () {
       return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
     });
   }
-  // Same as certificate_page() in certdb/publish.cpp: FNV-1a-32 of the id's bytes.
-  function pageOf(id) {
-    var h = 0x811c9dc5, b = new TextEncoder().encode(id);
-    for (var i = 0; i < b.length; i++) { h ^= b[i]; h = Math.imul(h, 16777619) >>> 0; }
-    var x = (h & 255).toString(16);
-    return "cert/" + (x.length < 2 ? "0" + x : x) + "/" + encodeURIComponent(id) + ".html";
-  }
+  // Same as certificate_page() in certdb/publish.cpp.
+  function pageOf(id) { return "cert.html?id=" + encodeURIComponent(id); }
   function words(s) { return s.toLowerCase().split(/\s+/).filter(function (w) { return w.length > 0; }); }
 
   function readForm() {
@@ -203,6 +203,161 @@ var certifySearch = (function () {
 })();
 )JS";
 
+// The certificate page: cert.html?id=ID. @TITLE@ is replaced when written.
+inline constexpr std::string_view k_cert_page_template = R"HTML(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Certificate &mdash; @TITLE@</title><link rel="stylesheet" href="assets/style.css"></head>
+<body>
+<header><a href="index.html">&larr; @TITLE@</a></header>
+<main class="certificate" id="certificate"><p id="loading">Loading the certificate&hellip;</p></main>
+<noscript><p>This page shows a certificate with JavaScript. Every record is in the blocks named by
+<a href="list.json">list.json</a> (list/*.jsonl, one record a line).</p></noscript>
+<script src="assets/cert.js"></script>
+<script src="search/manifest.js"></script>
+</body></html>
+)HTML";
+
+// Renders one certificate: search/manifest.js names each block's first id,
+// the block's cert/NNNNN.js holds its records (the signed lines of
+// list/NNNNN.jsonl). Element ids are what the browser tests assert.
+inline constexpr std::string_view k_cert_js = R"JS(// certify compatibility list: one certificate's page, rendered from its record.
+"use strict";
+var certifySearch, certifyCert;
+(function () {
+  var qs = new URLSearchParams(location.search);
+  var id = qs.get("id") || decodeURIComponent(location.hash.slice(1));
+  var main = document.getElementById("certificate"), block = -1;
+
+  function esc(s) {
+    return String(s === undefined || s === null ? "" : s).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+    });
+  }
+  function obj(v) { return v && typeof v === "object" && !Array.isArray(v) ? v : {}; }
+  function arr(v) { return Array.isArray(v) ? v : []; }
+  function str(v) { return typeof v === "string" ? v : ""; }
+  function num(v) { return typeof v === "number" ? v : 0; }
+  function finish() { document.body.setAttribute("data-ready", "1"); }
+  function fail(msg) {
+    main.innerHTML = '<p id="error" class="error">' + esc(msg) + "</p>";
+    finish();
+  }
+  function pad(n) { var s = String(n); while (s.length < 5) s = "0" + s; return s; }
+
+  function render(r) {
+    var os = obj(r.os), w = obj(r.withdrawn), withdrawn = r.status === "withdrawn", h = [];
+    var ext = arr(r.extensions), tests = arr(r.tests);
+    document.title = r.id + " \u2014 " + str(r.vendor) + " " + str(r.product);
+    h.push('<h1><span id="vendor">' + esc(r.vendor) + '</span> <span id="product">' + esc(r.product) + "</span>" +
+           (str(r.model) ? ' <small id="model">' + esc(r.model) + "</small>" : "") + "</h1>");
+    if (withdrawn)
+      h.push('<div class="withdrawn-banner" id="withdrawn"><strong>Withdrawn</strong> on ' + esc(w.date) +
+             (str(w.by) ? " by " + esc(w.by) : "") + ': <span id="withdrawn-reason">' + esc(w.reason) +
+             "</span>. This certificate no longer vouches for the product; it stays listed so that earlier " +
+             "references can be checked.</div>");
+    h.push('<dl class="facts"><dt>Certificate</dt><dd id="cert-id">' + esc(r.id) + '</dd><dt>Status</dt><dd id="status">' +
+           (withdrawn ? '<span class="badge withdrawn">withdrawn</span>' : '<span class="badge active">active</span>') +
+           '</dd><dt>Kind</dt><dd id="kind">' + esc(r.kind) + '</dd><dt>Architecture</dt><dd id="arch">' + esc(r.arch) +
+           '</dd><dt>Issued</dt><dd id="issued">' + esc(r.issued) + "</dd></dl>");
+
+    // Operating systems: tested, extended by a reviewer, derivative (ID_LIKE).
+    h.push('<h2>Operating systems</h2><ul class="oslist" id="oslist"><li class="os-tested"><span class="badge tested">tested</span> ' +
+           esc(os.name) + " <code>" + esc(os.id) + " " + esc(os.version_id) + "</code></li>");
+    ext.forEach(function (x) {
+      x = obj(x);
+      if (x.kind !== "os") return;
+      var xo = obj(x.os);
+      h.push('<li class="os-extended"><span class="badge extension">extension</span> <code>' + esc(xo.id) + " " +
+             esc(xo.version_id) + "</code> \u2014 basis: " + esc(x.basis) + ' <span class="by">(' + esc(x.by) + ", " +
+             esc(x.date) + ")</span></li>");
+    });
+    arr(os.id_like).forEach(function (l) {
+      h.push('<li class="os-derivative"><span class="badge derivative">derivative, not tested</span> <code>' +
+             esc(str(l).toLowerCase()) + "</code> \u2014 related through os-release ID_LIKE; expected to carry over, not certified</li>");
+    });
+    h.push("</ul>");
+
+    // Tested classes with per-class results, then the summary.
+    var per = {};
+    arr(r.classes).forEach(function (c) { per[str(c).toLowerCase()] = per[str(c).toLowerCase()] || [0, 0, 0]; });
+    tests.forEach(function (t) {
+      t = obj(t);
+      var c = str(t["class"]), k = per[c] || (per[c] = [0, 0, 0]);
+      k[t.status === "pass" ? 0 : t.status === "skip" ? 2 : 1]++;
+    });
+    h.push('<h2>Tested classes</h2><table id="classes"><thead><tr><th>Class</th><th>Pass</th><th>Fail</th><th>Skip</th></tr></thead><tbody>');
+    Object.keys(per).sort().forEach(function (c) {
+      if (c) h.push("<tr><td>" + esc(c) + "</td><td>" + per[c][0] + "</td><td>" + per[c][1] + "</td><td>" + per[c][2] + "</td></tr>");
+    });
+    h.push("</tbody></table>");
+    var s = obj(r.summary);
+    h.push('<p id="summary" class="summary">Results: <span class="pass">' + num(s.pass) + ' passed</span>, <span class="fail">' +
+           num(s.fail) + ' failed</span>, <span class="skip">' + num(s.skip) + " skipped</span></p>");
+
+    var prods = ext.filter(function (x) { return obj(x).kind === "product"; });
+    if (prods.length) {
+      h.push('<h2>Extended to</h2><p>Products certified by extension, on the basis a reviewer recorded (not tested themselves):</p>' +
+             '<table id="extensions"><thead><tr><th></th><th>Product</th><th>Model</th><th>Basis</th><th>By</th><th>Date</th></tr></thead><tbody>');
+      prods.forEach(function (x) {
+        h.push('<tr class="extension"><td><span class="badge extension">extension</span></td><td>' + esc(x.product) + "</td><td>" +
+               esc(x.model) + "</td><td>" + esc(x.basis) + "</td><td>" + esc(x.by) + "</td><td>" + esc(x.date) + "</td></tr>");
+      });
+      h.push("</tbody></table>");
+    }
+    var hw = r.hardware;
+    if (hw && typeof hw === "object" && !Array.isArray(hw)) {
+      h.push("<h2>Hardware</h2>");
+      var sys = hw.system;
+      if (sys && typeof sys === "object" && !Array.isArray(sys))
+        h.push('<p id="system">System: ' + esc(sys.vendor) + " " + esc(sys.product) + ", board " + esc(sys.board) + "</p>");
+      var devs = arr(hw.devices);
+      if (devs.length) {
+        h.push('<table id="devices"><thead><tr><th>Class</th><th>Device</th><th>IDs</th><th>Driver</th></tr></thead><tbody>');
+        devs.forEach(function (d) {
+          if (!d || typeof d !== "object") return;
+          h.push("<tr><td>" + esc(d["class"]) + "</td><td>" + esc(d.vendor) + " " + esc(d.name) + "</td><td><code>" +
+                 esc(d.vendor_id) + ":" + esc(d.device_id) + " " + esc(d.subsystem_vendor_id) + ":" + esc(d.subsystem_device_id) +
+                 "</code></td><td>" + esc(d.driver) + "</td></tr>");
+        });
+        h.push("</tbody></table>");
+      }
+    }
+    if (tests.length) {
+      h.push('<h2>Tests</h2><table id="tests"><thead><tr><th>Test</th><th>Class</th><th>Result</th></tr></thead><tbody>');
+      tests.forEach(function (t) {
+        t = obj(t);
+        h.push("<tr><td><code>" + esc(t.id) + "</code></td><td>" + esc(t["class"]) + '</td><td class="' + esc(t.status) + '">' +
+               esc(t.status) + "</td></tr>");
+      });
+      h.push("</tbody></table>");
+    }
+    var file = "list/" + pad(block) + ".jsonl";
+    h.push('<p class="links">The signed record is a line of <a id="block" href="' + file + '">' + file +
+           '</a>, a block of the <a href="list.json">signed list</a> (<code>certdb verify-published</code> proves it is included).</p>');
+    main.innerHTML = h.join("\n");
+    finish();
+  }
+
+  certifySearch = {manifest: function (m) {
+    if (!id) return fail("No certificate named: the page is cert.html?id=CERTIFICATE-ID");
+    // The last block whose first id is at or before `id` (ids are ASCII: JavaScript compares them as bytes).
+    var lo = 0, hi = m.shards.length;
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (m.shards[mid].first <= id) lo = mid + 1; else hi = mid; }
+    if (lo === 0) return fail("Certificate " + id + " is not in this list.");
+    block = lo - 1;
+    var s = m.shards[block], el = document.createElement("script");
+    el.src = s.cert + (location.protocol === "file:" ? "" : "?v=" + s.v);
+    el.onerror = function () { fail("Could not load " + s.cert + "."); };
+    document.body.appendChild(el);
+  }};
+  certifyCert = {block: function (k, records) {
+    if (k !== block) return;
+    for (var i = 0; i < records.length; i++) if (records[i] && records[i].id === id) return render(records[i]);
+    fail("Certificate " + id + " is not in this list.");
+  }};
+})();
+)JS";
+
 inline constexpr std::string_view k_style_css = R"CSS(body { font-family: system-ui, sans-serif; margin: 0 1.5rem 2rem; color: #1b1f24; }
 header h1 { margin: 1rem 0 0.3rem; font-size: 1.6rem; }
 form#filters { display: flex; flex-wrap: wrap; gap: 0.4rem 0.8rem; align-items: center; margin: 0.8rem 0; }
@@ -222,6 +377,7 @@ dl.facts dt { font-weight: 600; }
 .summary .fail { color: #cf222e; }
 td.fail, td.error, td.timeout { color: #cf222e; font-weight: 600; }
 .legend { font-size: 0.85rem; color: #57606a; }
+.error { color: #cf222e; font-weight: 600; }
 )CSS";
 
 }  // namespace certify::certdb

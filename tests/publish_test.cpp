@@ -446,10 +446,10 @@ TEST_CASE("publish: signed list, Merkle root and inclusion proofs verify; change
   CHECK(list["merkle_root"] == stats->merkle_root);
   REQUIRE(list["blocks"].size() == 12);
   CHECK(list["blocks"][11]["count"] == 1);
+  CHECK(fs::exists(opt.out / "cert.html"));
   for (std::size_t i = 0; i < by_id.size(); ++i) {
     std::string id = by_id[i]["id"];
     INFO(id);
-    CHECK(fs::exists(opt.out / certificate_page(id)));
     auto r = verify_published_certificate(opt.out, id);
     REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.message()));
     CHECK(r->root == stats->merkle_root);
@@ -516,6 +516,18 @@ TEST_CASE("publish: signed list, Merkle root and inclusion proofs verify; change
     REQUIRE_FALSE(r.ok());
     CHECK(r.message().find("do not lead to the signed Merkle root") != std::string::npos);
   }
+  SUBCASE("changed data of the certificate page fails") {
+    auto cert = read_file(opt.out / "cert/00002.js");
+    REQUIRE(cert.ok());
+    auto changed = *cert;
+    auto vendor = by_id[9]["vendor"].get<std::string>();
+    changed.replace(changed.find("\"vendor\":\"" + vendor), 10 + vendor.size(), "\"vendor\":\"Someone Else");
+    REQUIRE(write_file_atomic(opt.out / "cert/00002.js", changed).ok());
+    auto r = verify_published_certificate(opt.out, id);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.message().find("cert/00002.js") != std::string::npos);
+    CHECK(verify_published_certificate(opt.out, by_id[0]["id"].get<std::string>()).ok());
+  }
   SUBCASE("a changed list fails its signature") {
     std::string changed = *list_text;
     changed[changed.find("\"count\":45") + 9] = '6';
@@ -549,41 +561,6 @@ TEST_CASE("publish: signed list, Merkle root and inclusion proofs verify; change
   }
 }
 
-TEST_CASE("publish: pages show withdrawal, extensions and derivative OSes distinctly") {
-  TempDir tmp;
-  auto records = generated(6);
-  records[1]["status"] = "withdrawn";
-  records[1]["withdrawn"] = {{"reason", "NIC firmware <bug>"}, {"by", "rev"}, {"date", "2026-03-01"}};
-  records[2]["os"]["id_like"] = {"rhel"};
-  records[2]["extensions"] = json::array(
-      {{{"kind", "product"}, {"product", "HWLab-1100"}, {"model", "H1100"}, {"basis", "same board HW-MB"}, {"by", "r"}, {"date", "2026-01-02"}},
-       {{"kind", "os"}, {"os", {{"id", "openeuler"}, {"version_id", "24.09"}}}, {"basis", "same kernel"}, {"by", "r"}, {"date", "2026-01-03"}}});
-  Catalog c;
-  load(c, records);
-  PublishOptions opt;
-  opt.out = tmp / "site";
-  opt.key = make_key(tmp.path());
-  REQUIRE(publish_site(c, opt).ok());
-  auto page = [&](std::size_t i) {
-    auto t = read_file(opt.out / certificate_page(records[i]["id"].get<std::string>()));
-    REQUIRE(t.ok());
-    return *t;
-  };
-  auto withdrawn = page(1);
-  CHECK(withdrawn.find("id=\"withdrawn\"") != std::string::npos);
-  CHECK(withdrawn.find("NIC firmware &lt;bug&gt;") != std::string::npos);  // escaped
-  CHECK(page(0).find("id=\"withdrawn\"") == std::string::npos);
-  auto ext = page(2);
-  CHECK(ext.find("<li class=\"os-extended\"><span class=\"badge extension\">extension</span> <code>openeuler 24.09</code>") !=
-        std::string::npos);
-  CHECK(ext.find("<li class=\"os-derivative\"><span class=\"badge derivative\">derivative, not tested</span> <code>rhel</code>") !=
-        std::string::npos);
-  CHECK(ext.find("HWLab-1100") != std::string::npos);
-  CHECK(ext.find("same board HW-MB") != std::string::npos);
-  for (const auto& cls : records[2]["classes"]) CHECK(ext.find("<tr><td>" + cls.get<std::string>() + "</td>") != std::string::npos);
-  CHECK(ext.find("id=\"summary\"") != std::string::npos);
-}
-
 namespace {
 
 // Every file of a site except the state, by relative path.
@@ -599,7 +576,7 @@ std::map<std::string, std::string> site_files(const fs::path& root) {
 std::vector<std::string> block_files(int k) {
   char b[64];
   std::vector<std::string> out;
-  for (const char* f : {"csv/%05d.csv", "list/%05d.jsonl", "search/%05d.js"}) {
+  for (const char* f : {"cert/%05d.js", "csv/%05d.csv", "list/%05d.jsonl", "search/%05d.js"}) {
     std::snprintf(b, sizeof b, f, k);
     out.push_back(b);
   }
@@ -619,7 +596,7 @@ TEST_CASE("publish: republishing rewrites only the changed files") {
   opt.bucket_level = 2;  // blocks of 4 certificates
   auto first = publish_site(c, opt);
   REQUIRE(first.ok());
-  CHECK(first->files_written == 40 + 10 * 3 + 9);
+  CHECK(first->files_written == 10 * 4 + 11);
   CHECK(first->files_unchanged == 0);
 
   auto again = publish_site(c, opt);
@@ -627,10 +604,10 @@ TEST_CASE("publish: republishing rewrites only the changed files") {
   CHECK(again->files_written == 0);
   CHECK(again->merkle_root == first->merkle_root);
 
-  // An unrelated page's inode times must not move.
-  std::string untouched = records[30]["id"];
+  // An unrelated block's inode times must not move.
+  const std::string untouched = "cert/00007.js";
   struct stat before {};
-  REQUIRE(::stat((opt.out / certificate_page(untouched)).c_str(), &before) == 0);
+  REQUIRE(::stat((opt.out / untouched).c_str(), &before) == 0);
 
   // Withdraw certificate 13 (ids are generated in order: block 3 = 12..15).
   auto r = records[13];
@@ -640,16 +617,15 @@ TEST_CASE("publish: republishing rewrites only the changed files") {
   auto third = publish_site(c, opt);
   REQUIRE(third.ok());
   std::vector<std::string> expected = block_files(3);
-  expected.push_back(certificate_page(r["id"].get<std::string>()));
   for (const char* f : {"list.json", "list.json.sig", "merkle/root.json", "merkle/root.json.sig", "search/manifest.js"})
     expected.push_back(f);
   std::sort(expected.begin(), expected.end());
   CHECK(third->written == expected);
   struct stat after {};
-  REQUIRE(::stat((opt.out / certificate_page(untouched)).c_str(), &after) == 0);
+  REQUIRE(::stat((opt.out / untouched).c_str(), &after) == 0);
   CHECK(after.st_mtim.tv_sec == before.st_mtim.tv_sec);
   CHECK(after.st_mtim.tv_nsec == before.st_mtim.tv_nsec);
-  CHECK(read_file(opt.out / certificate_page(r["id"].get<std::string>()))->find("bad firmware") != std::string::npos);
+  CHECK(read_file(opt.out / "cert/00003.js")->find("bad firmware") != std::string::npos);
 
   // A file deleted behind the publisher's back is written again (its block as a whole).
   fs::remove(opt.out / "csv/00005.csv");
@@ -662,8 +638,9 @@ TEST_CASE("publish: republishing rewrites only the changed files") {
   REQUIRE(c.upsert(more[40]).ok());
   auto fifth = publish_site(c, opt);
   REQUIRE(fifth.ok());
-  CHECK(std::count(fifth->written.begin(), fifth->written.end(), certificate_page(more[40]["id"].get<std::string>())) == 1);
-  CHECK(fifth->written.size() < 20);
+  for (const auto& f : block_files(10))
+    CHECK(std::count(fifth->written.begin(), fifth->written.end(), f) == 1);
+  CHECK(fifth->written.size() == 4 + 6);  // the new block; list.json, root.json, their signatures, manifest, index.html
   CHECK(verify_published_certificate(opt.out, more[40]["id"].get<std::string>()).ok());
 }
 
@@ -693,7 +670,6 @@ TEST_CASE("publish: incremental changes give the same site as a full publication
     auto inc = publish_changes(w.dump() + "\n", opt);
     REQUIRE_MESSAGE(inc.ok(), (inc.ok() ? "" : inc.message()));
     std::vector<std::string> expected = block_files(2);
-    expected.push_back(certificate_page(w["id"].get<std::string>()));
     for (const char* f : {"list.json", "list.json.sig", "merkle/root.json", "merkle/root.json.sig", "search/manifest.js"})
       expected.push_back(f);
     std::sort(expected.begin(), expected.end());
@@ -718,6 +694,38 @@ TEST_CASE("publish: incremental changes give the same site as a full publication
     for (const auto& r : {extra[51], mid, records[49]})
       CHECK(verify_published_certificate(opt.out, r["id"].get<std::string>()).ok());
   }
+  SUBCASE("new certificates before the first, between two blocks, and a full last block") {
+    auto first = records[0];
+    first["id"] = "CERT-0000-0000001";  // sorts before every other id
+    auto between = records[15];
+    between["id"] = records[15]["id"].get<std::string>() + "z";  // after block 1's last id, before block 2's first
+    auto inc = publish_changes(first.dump() + "\n" + between.dump() + "\n", opt);
+    REQUIRE_MESSAGE(inc.ok(), (inc.ok() ? "" : inc.message()));
+    CHECK(inc->certificates == 52);
+    for (const auto& r : {first, between}) REQUIRE(c.upsert(r).ok());
+    CHECK(site_files(opt.out) == full_again());
+    // The last block (6) fills up at 56 certificates; the 57th opens block 7.
+    auto extra = generated(55);
+    for (std::size_t i = 50; i < 55; ++i) {
+      auto one = publish_changes(extra[i].dump() + "\n", opt);
+      REQUIRE_MESSAGE(one.ok(), (one.ok() ? "" : one.message()));
+      REQUIRE(c.upsert(extra[i]).ok());
+      CHECK(one->certificates == 53 + (i - 50));
+      if (i == 54) {
+        CHECK(std::count(one->written.begin(), one->written.end(), "list/00006.jsonl") == 0);
+        CHECK(std::count(one->written.begin(), one->written.end(), "list/00007.jsonl") == 1);
+      }
+    }
+    CHECK(site_files(opt.out) == full_again());
+    CHECK(verify_published_certificate(opt.out, extra[54]["id"].get<std::string>()).ok());
+    CHECK(verify_published_certificate(opt.out, "CERT-0000-0000001").ok());
+  }
+  SUBCASE("a record published again unchanged rewrites no block") {
+    auto same = publish_changes(records[20].dump() + "\n", opt);
+    REQUIRE(same.ok());
+    for (const auto& f : same->written) CHECK(f.find("00002") == std::string::npos);
+    CHECK(site_files(opt.out) == full_again());
+  }
   SUBCASE("refusals: no state, a bad record, a block changed behind the publisher's back") {
     PublishOptions none = opt;
     none.out = tmp / "empty";
@@ -736,6 +744,62 @@ TEST_CASE("publish: incremental changes give the same site as a full publication
     REQUIRE_FALSE(r3.ok());
     CHECK(r3.message().find("does not match the publication state") != std::string::npos);
   }
+}
+
+TEST_CASE("publish: the whole list from JSON Lines is the catalog's site; a failed first publication leaves nothing") {
+  TempDir tmp;
+  auto key = make_key(tmp.path());
+  auto records = generated(70, 9);
+  records[3]["status"] = "withdrawn";
+  records[3]["withdrawn"] = {{"reason", "r"}, {"by", "b"}, {"date", "2026-01-01"}};
+  Catalog c;
+  load(c, records);
+  PublishOptions opt;
+  opt.key = key;
+  opt.bucket_level = 4;
+  opt.out = tmp / "from-catalog";
+  auto a = publish_site(c, opt);
+  REQUIRE(a.ok());
+  // Shuffled, with a blank line and an id given twice (the last one counts, as in the catalog).
+  std::string jsonl;
+  auto stale = records[40];
+  stale["model"] = "superseded";
+  jsonl += stale.dump() + "\n\n";
+  for (std::size_t i = records.size(); i-- > 0;) jsonl += records[i].dump() + "\n";
+  opt.out = tmp / "from-records";
+  auto b = publish_records(jsonl, opt);
+  REQUIRE_MESSAGE(b.ok(), (b.ok() ? "" : b.message()));
+  CHECK(b->merkle_root == a->merkle_root);
+  CHECK(b->files_written == a->files_written);
+  CHECK(site_files(tmp / "from-records") == site_files(tmp / "from-catalog"));
+  // Again from the same records: nothing to write but what is signed afresh.
+  auto again = publish_records(jsonl, opt);
+  REQUIRE(again.ok());
+  CHECK(again->files_written == 0);
+  CHECK(again->files_unchanged == b->files_written);
+
+  // A bad line stops a first publication before anything is in place.
+  opt.out = tmp / "never";
+  auto bad = publish_records(jsonl + "{\"id\":\"CERT-X\"}\n", opt);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.message().find("line 73") != std::string::npos);
+  CHECK_FALSE(fs::exists(tmp / "never"));
+  for (const auto& f : fs::directory_iterator(tmp.path())) CHECK(f.path().filename().string().find("publishing") == std::string::npos);
+  // An empty directory is a first publication too.
+  fs::create_directories(tmp / "empty");
+  opt.out = tmp / "empty";
+  REQUIRE(publish_records(jsonl, opt).ok());
+  CHECK(site_files(tmp / "empty") == site_files(tmp / "from-catalog"));
+
+  // A site of format 2 (a page file per certificate) loses those pages.
+  auto old_site = tmp / "format2";
+  fs::create_directories(old_site / "cert/ab");
+  REQUIRE(write_file_atomic(old_site / "cert/ab/CERT-1.html", "<p>old</p>").ok());
+  REQUIRE(write_file_atomic(old_site / ".publish-state", "certify-publish-state 2\n{}\n").ok());
+  opt.out = old_site;
+  REQUIRE(publish_records(jsonl, opt).ok());
+  CHECK_FALSE(fs::exists(old_site / "cert/ab"));
+  CHECK(site_files(old_site) == site_files(tmp / "from-catalog"));
 }
 
 TEST_CASE("certdb CLI: gen-certificates, publish, verify-published and their errors") {
@@ -876,6 +940,11 @@ TEST_CASE("search page in headless Chromium filters to the right entries") {
   auto after = chromium(base + "?status=withdrawn");
   CHECK(row_ids(after.dom) == std::set<std::string>(withdrawn_ids.begin(), withdrawn_ids.end()));
   CHECK(after.dom.find("withdrawn incrementally") != std::string::npos);
+  // The row links the certificate's page, which shows the change too.
+  const std::string link = "href=\"" + certificate_page(w["id"].get<std::string>()) + "\"";
+  CHECK(after.dom.find(link) != std::string::npos);
+  auto page = chromium("file://" + (opt.out / certificate_page(w["id"].get<std::string>())).string());
+  CHECK(page.dom.find("<span id=\"withdrawn-reason\">withdrawn incrementally</span>") != std::string::npos);
 
   // Without filters every certificate counts; a screenshot is a real PNG.
   auto all = chromium(base);
@@ -888,6 +957,68 @@ TEST_CASE("search page in headless Chromium filters to the right entries") {
   CHECK(png->size() > 10000);
   CHECK(png->rfind("\x89PNG", 0) == 0);
   if (const char* keep = std::getenv("CERTIFY_KEEP_SCREENSHOT")) fs::copy_file(shot, keep, fs::copy_options::overwrite_existing);
+}
+
+TEST_CASE("certificate page in headless Chromium shows withdrawal, extensions and derivative OSes distinctly") {
+  TempDir tmp;
+  auto records = generated(40);
+  records[1]["status"] = "withdrawn";
+  records[1]["withdrawn"] = {{"reason", "NIC firmware <bug>"}, {"by", "rev"}, {"date", "2026-03-01"}};
+  records[2]["os"]["id_like"] = {"rhel"};
+  records[2]["extensions"] = json::array(
+      {{{"kind", "product"}, {"product", "HWLab-1100"}, {"model", "H1100"}, {"basis", "same board HW-MB"}, {"by", "r"}, {"date", "2026-01-02"}},
+       {{"kind", "os"}, {"os", {{"id", "openeuler"}, {"version_id", "24.09"}}}, {"basis", "same kernel"}, {"by", "r"}, {"date", "2026-01-03"}}});
+  records[30]["tests"].push_back({{"id", "nic.extra"}, {"class", "nic"}, {"status", "fail"}});
+  Catalog c;
+  load(c, records);
+  PublishOptions opt;
+  opt.out = tmp / "site";
+  opt.key = make_key(tmp.path());
+  opt.bucket_level = 3;  // blocks of 8: the page finds the right one of five
+  REQUIRE(publish_site(c, opt).ok());
+  auto page = [&](const std::string& id) {
+    auto b = chromium("file://" + (opt.out / certificate_page(id)).string());
+    REQUIRE(b.exit_code == 0);
+    REQUIRE(b.dom.find("data-ready=\"1\"") != std::string::npos);
+    return b.dom;
+  };
+  auto withdrawn = page(records[1]["id"]);
+  CHECK(withdrawn.find("id=\"withdrawn\"") != std::string::npos);
+  CHECK(withdrawn.find("NIC firmware &lt;bug&gt;") != std::string::npos);  // escaped
+  CHECK(withdrawn.find("<dd id=\"cert-id\">" + records[1]["id"].get<std::string>() + "</dd>") != std::string::npos);
+  auto plain = page(records[0]["id"]);
+  CHECK(plain.find("id=\"withdrawn\"") == std::string::npos);
+  CHECK(plain.find("<span id=\"vendor\">" + records[0]["vendor"].get<std::string>() + "</span>") != std::string::npos);
+  auto ext = page(records[2]["id"]);
+  CHECK(ext.find("<li class=\"os-extended\"><span class=\"badge extension\">extension</span> <code>openeuler 24.09</code>") !=
+        std::string::npos);
+  CHECK(ext.find("<li class=\"os-derivative\"><span class=\"badge derivative\">derivative, not tested</span> <code>rhel</code>") !=
+        std::string::npos);
+  CHECK(ext.find("HWLab-1100") != std::string::npos);
+  CHECK(ext.find("same board HW-MB") != std::string::npos);
+  for (const auto& cls : records[2]["classes"]) CHECK(ext.find("<tr><td>" + cls.get<std::string>() + "</td>") != std::string::npos);
+  CHECK(ext.find("id=\"summary\"") != std::string::npos);
+  // Per-class counts from the record's tests, in a block further down the list.
+  const auto& r30 = records[30];
+  std::map<std::string, std::array<int, 3>> per_class;
+  for (const auto& cls : r30["classes"]) per_class[cls.get<std::string>()];
+  for (const auto& t : r30["tests"]) {
+    auto st = t["status"].get<std::string>();
+    per_class[t["class"].get<std::string>()][st == "pass" ? 0 : st == "skip" ? 2 : 1]++;
+  }
+  auto p30 = page(r30["id"]);
+  for (const auto& [cls, n] : per_class)
+    CHECK(p30.find("<tr><td>" + cls + "</td><td>" + std::to_string(n[0]) + "</td><td>" + std::to_string(n[1]) + "</td><td>" +
+                   std::to_string(n[2]) + "</td></tr>") != std::string::npos);
+  CHECK(p30.find("href=\"list/00003.jsonl\"") != std::string::npos);
+  // An id that is not listed, before the first or inside a block's range, and no id at all.
+  for (const std::string& missing : {std::string("CERT-0000-0000000"), r30["id"].get<std::string>() + "x"}) {
+    auto none = page(missing);
+    CHECK(none.find("id=\"error\"") != std::string::npos);
+    CHECK(none.find("is not in this list") != std::string::npos);
+  }
+  auto bare = chromium("file://" + (opt.out / "cert.html").string());
+  CHECK(bare.dom.find("No certificate named") != std::string::npos);
 }
 
 TEST_CASE("list API on a real server: filters, paging, exports, certificates, errors") {
