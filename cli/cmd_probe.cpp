@@ -117,7 +117,7 @@ void add_probe_command(CLI::App& app, int& exit_code) {
   cmd->add_option("-o,--output", args->output, "Write to FILE instead of standard output");
   cmd->add_option("--ids-dir", args->ids_dir, "Directory holding pci.ids and usb.ids")
       ->capture_default_str();
-  cmd->add_flag("--no-live", args->no_live, "Do not use ioctls or libusb even on the live system");
+  cmd->add_flag("--no-live", args->no_live, "Do not use ioctls (ethtool, NVMe identify) even on the live system");
   cmd->add_option("--record", args->record,
                   "Copy the sysfs/procfs/etc subset the probes read into a new fixture DIR "
                   "(with --anonymize: host name replaced)");

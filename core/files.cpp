@@ -4,7 +4,6 @@
 #include "certify_config.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -83,20 +82,6 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view dat
   Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (d.fd >= 0) ::fsync(d.fd);
   return ok_status();
-}
-
-std::string sha256_hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned i = 0; i < len; ++i) {
-    out.push_back(k_hex[md[i] >> 4]);
-    out.push_back(k_hex[md[i] & 0xf]);
-  }
-  return out;
 }
 
 std::filesystem::path data_dir() {

@@ -112,9 +112,29 @@ bool fill(pci_dev* d, int flags, std::jmp_buf& jb) {
   return true;
 }
 
+// Linux >= 4.13 exports the link attributes of every function with a PCI
+// Express capability (drivers/pci/pci-sysfs.c, pcie_dev_attr_group, visible
+// when pci_is_pcie(), i.e. the capability the kernel found in config
+// space): on such a kernel a function without them is conventional PCI and
+// has no link to read. Older kernels, and sysroots that do not say which
+// kernel they come from, have the capability list walked.
+bool kernel_exports_pcie_links(const Sysroot& root) {
+  auto rel = root.attr("/proc/sys/kernel/osrelease");
+  if (!rel) return false;
+  unsigned major = 0, minor = 0;
+  const char* p = rel->c_str();
+  const char* end = p + rel->size();
+  auto r1 = std::from_chars(p, end, major);
+  if (r1.ec != std::errc() || r1.ptr == end || *r1.ptr != '.') return false;
+  auto r2 = std::from_chars(r1.ptr + 1, end, minor);
+  if (r2.ec != std::errc()) return false;
+  return major > 4 || (major == 4 && minor >= 13);
+}
+
 // PCIe link from sysfs attributes; from the Express capability in config
 // space when the kernel does not export them.
-std::optional<PcieLink> pcie_link(ProbeContext& ctx, pci_dev* d, const std::string& sys, std::jmp_buf& jb) {
+std::optional<PcieLink> pcie_link(ProbeContext& ctx, pci_dev* d, const std::string& sys, bool kernel_links,
+                                  std::jmp_buf& jb) {
   PcieLink l;
   l.speed = link_speed(ctx.root.attr(sys + "/current_link_speed"));
   l.max_speed = link_speed(ctx.root.attr(sys + "/max_link_speed"));
@@ -123,6 +143,13 @@ std::optional<PcieLink> pcie_link(ProbeContext& ctx, pci_dev* d, const std::stri
   if (auto w = ctx.root.attr_int(sys + "/max_link_width", 10); w && *w > 0 && *w <= 32)
     l.max_width = static_cast<int>(*w);
   if (!l.speed && !l.max_speed && !l.width && !l.max_width) {
+    // Config space is the costly read (a trap to the hypervisor per access
+    // in a virtual machine): skipped where the kernel has said "no link".
+    // An attribute that is present but says "Unknown" (an integrated
+    // endpoint) still has the capability read.
+    if (kernel_links && !ctx.root.exists(sys + "/current_link_speed") &&
+        !ctx.root.exists(sys + "/max_link_speed"))
+      return std::nullopt;
     // Only now the capability list: walking it reads config space a few
     // bytes per system call, the most expensive part of filling a function.
     if (!fill(d, PCI_FILL_CAPS, jb)) {
@@ -144,7 +171,7 @@ std::optional<PcieLink> pcie_link(ProbeContext& ctx, pci_dev* d, const std::stri
   return l;
 }
 
-void add_function(ProbeContext& ctx, const IdsFile* ids, pci_dev* d, std::jmp_buf& jb) {
+void add_function(ProbeContext& ctx, const IdsFile* ids, pci_dev* d, bool kernel_links, std::jmp_buf& jb) {
   const std::string addr = bdf(d);
   const std::string sys = "/sys/bus/pci/devices/" + addr;
   Device& dev = ctx.inv.upsert("pci:" + addr);
@@ -167,7 +194,7 @@ void add_function(ProbeContext& ctx, const IdsFile* ids, pci_dev* d, std::jmp_bu
   // it, a readlink per path component (most of the syscalls with 2,000 VFs).
   if (auto drv = ctx.root.link_name(sys + "/driver")) dev.driver = *drv;
   if (d->numa_node >= 0) dev.numa_node = d->numa_node;
-  dev.pcie = pcie_link(ctx, d, sys, jb);
+  dev.pcie = pcie_link(ctx, d, sys, kernel_links, jb);
 
   if (auto c = ctx.root.attr(sys + "/class")) {
     std::string_view v = *c;
@@ -233,6 +260,7 @@ void probe_pci(ProbeContext& ctx) {
   // Names from our own in-place pci.ids lookup, not libpci's (see ids_file.hpp).
   auto ids = IdsFile::open(ctx.options.ids_dir / "pci.ids");
   if (!ids) ctx.warn("pci", "no pci.ids: " + ids.message() + ": device names unknown");
+  const bool kernel_links = kernel_exports_pcie_links(ctx.root);
   t_pci_ctx = &ctx;
   std::jmp_buf jb;
   if (!scan(a, jb)) {
@@ -244,7 +272,7 @@ void probe_pci(ProbeContext& ctx) {
         ctx.warn("pci", bdf(d) + ": libpci: " + t_pci_error);
         continue;
       }
-      add_function(ctx, ids ? &*ids : nullptr, d, jb);
+      add_function(ctx, ids ? &*ids : nullptr, d, kernel_links, jb);
     }
   }
   t_pci_ctx = nullptr;

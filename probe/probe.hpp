@@ -25,7 +25,7 @@ struct ProbeOptions {
   std::filesystem::path ids_dir = "/usr/share/misc";
   // Our own tables (cpu-parts, dpu.ids).
   std::filesystem::path hwdata_dir;
-  // Allow ioctls and other live-only queries (ethtool, NVMe identify, libusb)
+  // Allow ioctls and other live-only queries (ethtool, NVMe identify)
   // when probing the live system. Never used on a recorded sysroot.
   bool live_queries = true;
 };

@@ -4,17 +4,47 @@
 
 #include "core/text.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <system_error>
 
 namespace certify::probe {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// The host path as a plain string: the probes make thousands of these, and
+// a std::filesystem::path splits itself into components on every build.
+std::string host_string(const fs::path& root, std::string_view abs) {
+  while (!abs.empty() && abs.front() == '/') abs.remove_prefix(1);
+  std::string out;
+  out.reserve(root.native().size() + abs.size() + 1);
+  out = root.native();  // "/" on the live system
+  if (out.empty() || out.back() != '/') out += '/';
+  out += abs;
+  return out;
+}
+
+struct Fd {
+  int fd;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
 
 Sysroot::Sysroot(fs::path root) : root_(std::move(root)) {
   std::error_code ec;
@@ -35,14 +65,13 @@ fs::path Sysroot::host_path(std::string_view abs) const {
 }
 
 std::optional<std::string> Sysroot::read(std::string_view abs, std::size_t max_bytes) const {
-  auto p = host_path(abs);
-  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return std::nullopt;
+  Fd f(::open(host_string(root_, abs).c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (f.fd < 0) return std::nullopt;
   std::string out;
   char buf[16384];
   bool failed = false;
   while (out.size() < max_bytes) {
-    ssize_t n = ::read(fd, buf, std::min(sizeof buf, max_bytes - out.size()));
+    ssize_t n = ::read(f.fd, buf, std::min(sizeof buf, max_bytes - out.size()));
     if (n < 0) {
       if (errno == EINTR) continue;
       failed = true;
@@ -51,22 +80,38 @@ std::optional<std::string> Sysroot::read(std::string_view abs, std::size_t max_b
     if (n == 0) break;
     out.append(buf, static_cast<std::size_t>(n));
   }
-  ::close(fd);
   if (failed && out.empty()) return std::nullopt;
   return out;
 }
 
 std::optional<std::string> Sysroot::attr(std::string_view abs) const {
-  auto s = read(abs, 65536);
-  if (!s) return std::nullopt;
-  while (!s->empty() && (s->back() == '\n' || s->back() == ' ' || s->back() == '\t' ||
-                         s->back() == '\r' || s->back() == '\0'))
-    s->pop_back();
-  if (s->empty()) return std::nullopt;
+  Fd f(::open(host_string(root_, abs).c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (f.fd < 0) return std::nullopt;
+  // One read: a sysfs attribute is a single record of at most a page that
+  // the kernel returns whole, and a short read of a regular file is its
+  // end. Only a full buffer reads on (to 64 KiB).
+  char buf[4096];
+  ssize_t n;
+  do n = ::read(f.fd, buf, sizeof buf);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0) return std::nullopt;
+  std::string s(buf, static_cast<std::size_t>(n));
+  while (n == static_cast<ssize_t>(sizeof buf) && s.size() < 65536) {
+    n = ::read(f.fd, buf, std::min(sizeof buf, 65536 - s.size()));
+    if (n < 0 && errno == EINTR) {
+      n = sizeof buf;
+      continue;
+    }
+    if (n > 0) s.append(buf, static_cast<std::size_t>(n));
+  }
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
+                        s.back() == '\0'))
+    s.pop_back();
+  if (s.empty()) return std::nullopt;
   // Attributes end up in JSON; a damaged or hostile tree must not make
   // the output invalid (or throw when it is serialised).
-  if (is_valid_utf8(*s)) return s;  // the common case: no copy
-  return valid_utf8(*s);
+  if (is_valid_utf8(s)) return s;  // the common case: no copy
+  return valid_utf8(s);
 }
 
 std::optional<std::int64_t> Sysroot::attr_int(std::string_view abs, int base) const {
@@ -98,32 +143,33 @@ std::optional<std::int64_t> Sysroot::attr_int(std::string_view abs, int base) co
 
 std::vector<std::string> Sysroot::list(std::string_view abs_dir) const {
   std::vector<std::string> out;
-  std::error_code ec;
-  fs::directory_iterator it(host_path(abs_dir), ec);
-  if (ec) return out;
-  for (; it != fs::directory_iterator(); it.increment(ec)) {
-    if (ec) break;
-    out.push_back(it->path().filename().string());
+  DIR* d = ::opendir(host_string(root_, abs_dir).c_str());
+  if (!d) return out;
+  while (const dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.' && (e->d_name[1] == 0 || (e->d_name[1] == '.' && e->d_name[2] == 0))) continue;
+    out.emplace_back(e->d_name);
   }
+  ::closedir(d);
   std::sort(out.begin(), out.end());
   return out;
 }
 
 bool Sysroot::exists(std::string_view abs) const {
-  std::error_code ec;
-  return fs::exists(fs::symlink_status(host_path(abs), ec));
+  struct stat st {};
+  return ::lstat(host_string(root_, abs).c_str(), &st) == 0;
 }
 
 bool Sysroot::is_dir(std::string_view abs) const {
-  std::error_code ec;
-  return fs::is_directory(host_path(abs), ec);
+  struct stat st {};
+  return ::stat(host_string(root_, abs).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 std::optional<std::string> Sysroot::link_target(std::string_view abs) const {
-  std::error_code ec;
-  auto t = fs::read_symlink(host_path(abs), ec);
-  if (ec) return std::nullopt;
-  return t.string();
+  // One readlink (std::filesystem::read_symlink lstat()s first to size its buffer).
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink(host_string(root_, abs).c_str(), buf, sizeof buf);
+  if (n <= 0 || n == static_cast<ssize_t>(sizeof buf)) return std::nullopt;
+  return std::string(buf, static_cast<std::size_t>(n));
 }
 
 std::optional<std::string> Sysroot::link_name(std::string_view abs) const {
@@ -135,14 +181,32 @@ std::optional<std::string> Sysroot::link_name(std::string_view abs) const {
 }
 
 std::optional<std::string> Sysroot::resolve(std::string_view abs) const {
-  std::error_code ec;
-  auto p = fs::canonical(host_path(abs), ec);
-  if (ec) return std::nullopt;
-  if (live_) return p.string();
-  auto rel = p.lexically_relative(root_);
-  if (rel.empty() || *rel.begin() == "..") return std::nullopt;
-  if (rel == ".") return std::string("/");
-  return "/" + rel.string();
+  // The kernel resolves the path once (open with O_PATH) and names what it
+  // found (/proc/self/fd): three system calls, where std::filesystem::canonical
+  // lstat()s and readlink()s component by component (~20 in sysfs).
+  const std::string host = host_string(root_, abs);
+  std::string p;
+  if (Fd f(::open(host.c_str(), O_PATH | O_CLOEXEC)); f.fd >= 0) {
+    char self[32], buf[PATH_MAX];
+    std::snprintf(self, sizeof self, "/proc/self/fd/%d", f.fd);
+    ssize_t n = ::readlink(self, buf, sizeof buf);
+    if (n > 0 && n < static_cast<ssize_t>(sizeof buf) && buf[0] == '/') p.assign(buf, static_cast<std::size_t>(n));
+  } else {
+    return std::nullopt;
+  }
+  if (p.empty()) {  // no /proc on the host
+    std::error_code ec;
+    auto c = fs::canonical(host, ec);
+    if (ec) return std::nullopt;
+    p = c.string();
+  }
+  if (live_) return p;
+  std::string_view r = root_.native();
+  while (r.size() > 1 && r.back() == '/') r.remove_suffix(1);
+  if (p == r) return std::string("/");
+  if (p.size() <= r.size() || p.compare(0, r.size(), r) != 0 || p[r.size()] != '/')
+    return std::nullopt;  // outside the sysroot
+  return p.substr(r.size());
 }
 
 std::string join(std::string_view a, std::string_view b) {

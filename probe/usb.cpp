@@ -1,10 +1,11 @@
 // usb: USB devices (usb:<port path>) with IDs and usb.ids names, speed,
 // class, interfaces and their drivers, under their host controller or hub.
-// Enumerated through libusb on the live system, /sys/bus/usb/devices in a
-// sysroot; strings (manufacturer, product, serial) always come from sysfs,
-// which the kernel read at enumeration (no device I/O from us).
-#include <libusb.h>
-
+// Enumerated from /sys/bus/usb/devices, live or recorded: the kernel
+// exports every fact we report (descriptor IDs, class, speed, bus and
+// address, strings it read at enumeration), so no device I/O from us.
+// libusb added nothing to that (its Linux back end reads the same sysfs
+// files) but cost ~2 ms per run: libusb_init starts an event thread and a
+// udev monitor, and libusb and libudev had to be loaded.
 #include "probe/devpath.hpp"
 #include "probe/ids_file.hpp"
 #include "probe/probe.hpp"
@@ -44,67 +45,10 @@ std::vector<UsbDev> from_sysfs(const Sysroot& root) {
   return out;
 }
 
-std::optional<std::vector<UsbDev>> from_libusb(ProbeContext& ctx) {
-  libusb_context* lc = nullptr;
-  if (int rc = libusb_init(&lc); rc != 0) {
-    ctx.warn("usb", std::string("libusb_init: ") + libusb_error_name(rc) + "; sysfs used");
-    return std::nullopt;
-  }
-  libusb_device** list = nullptr;
-  ssize_t n = libusb_get_device_list(lc, &list);
-  if (n < 0) {
-    ctx.warn("usb", std::string("libusb_get_device_list: ") + libusb_error_name(static_cast<int>(n)));
-    libusb_exit(lc);
-    return std::nullopt;
-  }
-  std::vector<UsbDev> out;
-  for (ssize_t i = 0; i < n; ++i) {
-    libusb_device* dev = list[i];
-    UsbDev u;
-    std::uint8_t ports[8];
-    int np = libusb_get_port_numbers(dev, ports, sizeof ports);
-    int bus = libusb_get_bus_number(dev);
-    if (np <= 0) {
-      u.port_path = "usb" + std::to_string(bus);  // root hub
-    } else {
-      u.port_path = std::to_string(bus) + "-";
-      for (int k = 0; k < np; ++k) u.port_path += (k ? "." : "") + std::to_string(ports[k]);
-    }
-    libusb_device_descriptor desc{};
-    if (libusb_get_device_descriptor(dev, &desc) == 0) {
-      u.vid = desc.idVendor;
-      u.pid = desc.idProduct;
-      u.dev_class = desc.bDeviceClass;
-    }
-    switch (libusb_get_device_speed(dev)) {
-      case LIBUSB_SPEED_LOW: u.speed_mbps = 1.5; break;
-      case LIBUSB_SPEED_FULL: u.speed_mbps = 12; break;
-      case LIBUSB_SPEED_HIGH: u.speed_mbps = 480; break;
-      case LIBUSB_SPEED_SUPER: u.speed_mbps = 5000; break;
-      case LIBUSB_SPEED_SUPER_PLUS: u.speed_mbps = 10000; break;
-      default: break;
-    }
-    u.busnum = bus;
-    u.devnum = libusb_get_device_address(dev);
-    out.push_back(u);
-  }
-  libusb_free_device_list(list, 1);
-  libusb_exit(lc);
-  return out;
-}
-
 }  // namespace
 
 void probe_usb(ProbeContext& ctx) {
-  std::vector<UsbDev> devs;
-  bool via_libusb = false;
-  if (ctx.live()) {
-    if (auto l = from_libusb(ctx)) {
-      devs = std::move(*l);
-      via_libusb = true;
-    }
-  }
-  if (!via_libusb) devs = from_sysfs(ctx.root);
+  std::vector<UsbDev> devs = from_sysfs(ctx.root);
   if (devs.empty()) return;
   // usb.ids has pci.ids' layout: vendors, their products, "C cc" classes.
   auto ids = IdsFile::open(ctx.options.ids_dir / "usb.ids");
@@ -118,17 +62,16 @@ void probe_usb(ProbeContext& ctx) {
     auto canon = ctx.root.resolve(dir);
     if (!canon) {
       ctx.warn("usb", u.port_path + ": device vanished (no " + dir + ")");
-      if (!via_libusb) continue;
+      continue;
     }
     if (u.port_path.rfind("usb", 0) == 0) {
       // A root hub is the controller's own port: a bus number on it.
-      if (canon)
-        if (auto bdf = pci_ancestor(*canon))
-          if (Device* hc = ctx.inv.find("pci:" + *bdf)) {
-            auto& b = hc->props["usb_buses"];
-            if (!b.is_array()) b = nlohmann::json::array();
-            if (u.busnum) b.push_back(*u.busnum);
-          }
+      if (auto bdf = pci_ancestor(*canon))
+        if (Device* hc = ctx.inv.find("pci:" + *bdf)) {
+          auto& b = hc->props["usb_buses"];
+          if (!b.is_array()) b = nlohmann::json::array();
+          if (u.busnum) b.push_back(*u.busnum);
+        }
       continue;
     }
     Device& d = ctx.inv.upsert("usb:" + u.port_path);
@@ -136,10 +79,7 @@ void probe_usb(ProbeContext& ctx) {
     d.bus = "usb";
     d.vendor_id = hex4(u.vid);
     d.device_id = hex4(u.pid);
-    if (canon) {
-      auto slash = canon->rfind('/');
-      d.parent = hardware_parent_id(canon->substr(0, slash));
-    }
+    d.parent = hardware_parent_id(canon->substr(0, canon->rfind('/')));
     auto& p = d.props;
     p["port_path"] = u.port_path;
     if (u.busnum) p["busnum"] = *u.busnum;
