@@ -70,6 +70,7 @@ class IdsFile {
   void index() const;
   const Block* block(Kind kind, unsigned id) const;
   std::optional<Entry> scan_level1(const Block& b, std::size_t id_width, unsigned id) const;
+  const std::vector<std::size_t>& top_lines() const;
   std::size_t bsearch_vendor(unsigned id, std::size_t* after) const;
   std::optional<Entry> level1(const Block& b, std::size_t id_width, unsigned id) const;
   std::optional<Block> find_block(Kind kind, unsigned id) const;
@@ -89,6 +90,7 @@ class IdsFile {
   mutable bool indexed_ = false;
   mutable std::unordered_map<std::uint32_t, Block> blocks_;          // Kind << 16 | id
   mutable std::unordered_map<std::uint64_t, std::optional<Entry>> level1_;  // Block::begin << 16 | id
+  mutable std::optional<std::vector<std::size_t>> top_;  // top_lines()
   mutable std::optional<bool> has_gen_subsystems_;
   mutable std::optional<std::size_t> classes_from_;  // where the vendor blocks end
   mutable std::vector<std::string> problems_;
