@@ -58,6 +58,7 @@ TestContext context_from_env() {
   if (auto w = env("CERTIFY_WORKDIR"); !w.empty()) c.workdir = w;
   if (auto s = env("CERTIFY_SYSROOT"); !s.empty()) c.sysroot = s;
   c.destructive = env("CERTIFY_DESTRUCTIVE") == "1";
+  c.after_reboot = env("CERTIFY_AFTER_REBOOT") == "1";
   static constexpr std::string_view k_prefix = "CERTIFY_PARAM_";
   for (char** e = environ; *e; ++e) {
     std::string_view kv(*e);

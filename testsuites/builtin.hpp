@@ -27,6 +27,7 @@ struct TestContext {
   std::filesystem::path workdir = ".";                // CERTIFY_WORKDIR: scratch and result.json
   std::filesystem::path sysroot = "/";                // CERTIFY_SYSROOT
   bool destructive = false;                           // CERTIFY_DESTRUCTIVE=1
+  bool after_reboot = false;                          // CERTIFY_AFTER_REBOOT=1: the machine rebooted under this job
   std::map<std::string, std::string> params;          // CERTIFY_PARAM_<NAME> (lower-cased names)
   std::ostream* log = nullptr;                        // the job's log (stdout of the child)
 

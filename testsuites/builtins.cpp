@@ -19,6 +19,7 @@ TestResult ras_rasdaemon(TestContext& ctx);
 // cpu/cpu.cpp
 TestResult cpu_online(TestContext& ctx);
 TestResult cpu_freq(TestContext& ctx);
+TestResult cpu_freq_load(TestContext& ctx);
 TestResult cpu_hotplug(TestContext& ctx);
 TestResult cpu_isa(TestContext& ctx);
 TestResult cpu_stress(TestContext& ctx);
@@ -67,6 +68,9 @@ TestResult system_acpi(TestContext& ctx);
 TestResult system_usb(TestContext& ctx);
 TestResult system_kvm(TestContext& ctx);
 TestResult system_ipmi(TestContext& ctx);
+// system/reboot.cpp
+TestResult system_watchdog_reset(TestContext& ctx);
+TestResult system_crash_dump(TestContext& ctx);
 
 namespace {
 
@@ -84,6 +88,7 @@ constexpr Builtin k_builtins[] = {
     {"ras.rasdaemon", "rasdaemon's database records the injected events", ras_rasdaemon},
     {"cpu.online", "Every present CPU online; work pinned to each CPU computes the right answer", cpu_online},
     {"cpu.freq", "cpufreq policies: governors selectable, frequency ranges consistent", cpu_freq},
+    {"cpu.freq-load", "A load pinned to a CPU raises its frequency under a scaling governor", cpu_freq_load},
     {"cpu.hotplug", "A non-boot CPU goes offline and comes back online usable", cpu_hotplug},
     {"cpu.isa", "ISA flags of the architecture level are present on every CPU", cpu_isa},
     {"cpu.stress", "Sustained load on every CPU without wrong results, throttling or machine checks", cpu_stress},
@@ -127,6 +132,8 @@ constexpr Builtin k_builtins[] = {
     {"system.usb", "USB controllers bound; devices enumerate with valid descriptors and drivers", system_usb},
     {"system.kvm", "A KVM guest runs when /dev/kvm exists", system_kvm},
     {"system.ipmi", "BMC FRU and sensors readable", system_ipmi},
+    {"system.watchdog-reset", "The watchdog resets the machine when no longer petted (checked after the reboot)", system_watchdog_reset},
+    {"system.crash-dump", "A forced crash is captured by kdump; the dump is readable after the reboot", system_crash_dump},
 };
 
 }  // namespace

@@ -134,6 +134,108 @@ TestResult check_cpufreq(const std::vector<FreqPolicy>& policies) {
   return t;
 }
 
+bool governor_scales(std::string_view driver, std::string_view governor) {
+  if (governor == "ondemand" || governor == "conservative" || governor == "schedutil") return true;
+  return governor == "powersave" && (driver == "intel_pstate" || driver == "amd-pstate-epp");
+}
+
+namespace {
+
+std::int64_t median(std::vector<std::int64_t> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+}  // namespace
+
+TestResult check_freq_load(const std::vector<FreqLoadPolicy>& policies, double min_rise_percent) {
+  if (policies.empty()) return TestResult::skip("no cpufreq policies: the platform exposes no frequency scaling driver");
+  std::vector<std::string> problems, fixed;
+  int measured = 0;
+  TestResult t;
+  for (const auto& p : policies) {
+    if (!p.scales) {
+      fixed.push_back(p.name + " " + (p.governor.empty() ? "(no governor)" : p.governor));
+      continue;
+    }
+    if (p.min_khz && p.max_khz && *p.min_khz == *p.max_khz) {
+      fixed.push_back(p.name + " (one frequency, " + std::to_string(*p.max_khz) + " kHz)");
+      continue;
+    }
+    if (!p.error.empty()) { problems.push_back(p.name + ": " + p.error); continue; }
+    if (p.idle_khz.empty() || p.load_khz.empty()) { problems.push_back(p.name + ": scaling_cur_freq gave no samples"); continue; }
+    ++measured;
+    auto idle = median(p.idle_khz), load = median(p.load_khz);
+    t.metrics[p.name + "_idle_khz"] = idle;
+    t.metrics[p.name + "_load_khz"] = load;
+    auto want = static_cast<double>(idle) * (1.0 + min_rise_percent / 100.0);
+    std::string what = p.name + " (" + p.governor + ", load on cpu " + std::to_string(p.cpu) + "): idle " + std::to_string(idle) +
+                       " kHz, loaded " + std::to_string(load) + " kHz";
+    if (static_cast<double>(load) <= want) {
+      if (p.max_khz && idle >= *p.max_khz * 95 / 100)
+        problems.push_back(what + ": already at the maximum while idle, so the governor does not scale down (or the machine is not idle)");
+      else
+        problems.push_back(what + ": load did not raise the frequency by more than " + std::to_string(static_cast<int>(min_rise_percent)) + "%");
+    } else {
+      t.messages.push_back(what);
+    }
+  }
+  if (measured == 0 && problems.empty()) {
+    std::string s;
+    for (const auto& f : fixed) s += (s.empty() ? "" : ", ") + f;
+    return TestResult::skip("no policy has a governor that follows load (" + s + "): the frequency is fixed");
+  }
+  auto msgs = std::move(t.messages);
+  auto metrics = std::move(t.metrics);
+  t = problems.empty() ? TestResult::pass() : TestResult::fail(problems.front());
+  for (std::size_t i = 1; i < problems.size(); ++i) t.messages.push_back(problems[i]);
+  for (auto& m : msgs) t.messages.push_back(std::move(m));
+  for (const auto& f : fixed) t.messages.push_back("not measured, fixed frequency: " + f);
+  t.metrics = std::move(metrics);
+  t.metrics["policies_measured"] = measured;
+  return t;
+}
+
+std::vector<FreqLoadPolicy> measure_freq_load(const probe::Sysroot& root, const LoadControl& load, const FreqSampling& s) {
+  const std::string base = "/sys/devices/system/cpu/cpufreq";
+  std::vector<FreqLoadPolicy> out;
+  auto series = [&](const std::string& cur, std::vector<std::int64_t>& into) {
+    std::this_thread::sleep_for(s.settle);
+    for (int i = 0; i < s.samples; ++i) {
+      if (i) std::this_thread::sleep_for(s.interval);
+      if (auto v = root.attr_int(cur, 10)) into.push_back(*v);
+    }
+  };
+  for (const auto& name : root.list(base)) {
+    if (name.rfind("policy", 0) != 0) continue;
+    auto dir = base + "/" + name;
+    FreqLoadPolicy p;
+    p.name = name;
+    p.driver = root.attr(dir + "/scaling_driver").value_or("");
+    p.governor = root.attr(dir + "/scaling_governor").value_or("");
+    p.scales = governor_scales(p.driver, p.governor);
+    p.min_khz = root.attr_int(dir + "/cpuinfo_min_freq", 10);
+    p.max_khz = root.attr_int(dir + "/cpuinfo_max_freq", 10);
+    // affected_cpus/related_cpus: "0 1 2 3" (cpufreq.c show_cpus), first CPU wins.
+    for (const char* f : {"/affected_cpus", "/related_cpus"}) {
+      std::istringstream is(root.attr(dir + f).value_or(""));
+      if (int c = -1; p.cpu < 0 && is >> c && c >= 0) p.cpu = c;
+    }
+    if (p.scales && !(p.min_khz && p.max_khz && *p.min_khz == *p.max_khz)) {
+      if (p.cpu < 0) p.error = "affected_cpus lists no CPU to load";
+      else if (!root.exists(dir + "/scaling_cur_freq")) p.error = "no scaling_cur_freq to read the frequency from";
+      else {
+        series(dir + "/scaling_cur_freq", p.idle_khz);
+        load(p.cpu, true);
+        series(dir + "/scaling_cur_freq", p.load_khz);
+        load(p.cpu, false);
+      }
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 TestResult check_hotplug(const HotplugObservation& o) {
   std::string c = "cpu " + std::to_string(o.cpu);
   if (!o.offline_error.empty()) return TestResult::fail(c + " could not be taken offline: " + o.offline_error);
@@ -253,6 +355,57 @@ TestResult cpu_freq(TestContext& ctx) {
     policies.push_back(std::move(p));
   }
   return check_cpufreq(policies);
+}
+
+namespace {
+
+// A busy loop pinned to one CPU while on.
+class PinnedSpinner {
+ public:
+  void set(int cpu, bool on) {
+    if (!on) {
+      stop();
+      return;
+    }
+    stop();
+    run_ = true;
+    thread_ = std::thread([this, cpu] {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(cpu, &set);
+      ::sched_setaffinity(0, sizeof set, &set);
+      std::uint64_t x = 1;
+      while (run_.load(std::memory_order_relaxed)) x = work_unit(x, 1000);
+      sink_ = x;
+    });
+  }
+  ~PinnedSpinner() { stop(); }
+
+ private:
+  void stop() {
+    run_ = false;
+    if (thread_.joinable()) thread_.join();
+  }
+  std::atomic<bool> run_{false};
+  std::thread thread_;
+  std::uint64_t sink_ = 0;
+};
+
+}  // namespace
+
+TestResult cpu_freq_load(TestContext& ctx) {
+  probe::Sysroot root(ctx.sysroot);
+  FreqSampling s;
+  s.samples = static_cast<int>(param_long(ctx, "samples", 10, 1, 1000));
+  s.settle = std::chrono::milliseconds(param_long(ctx, "settle_ms", 700, 0, 60000));
+  const double min_rise = static_cast<double>(param_long(ctx, "min_rise_percent", 5, 0, 1000));
+  PinnedSpinner spin;
+  auto policies = measure_freq_load(root, [&](int cpu, bool on) { spin.set(cpu, on); }, s);
+  for (const auto& p : policies)
+    ctx.out() << p.name << ": driver " << p.driver << ", governor " << p.governor << (p.scales ? "" : " (fixed)") << ", cpu " << p.cpu
+              << ", idle samples " << p.idle_khz.size() << ", loaded samples " << p.load_khz.size() << (p.error.empty() ? "" : ", " + p.error)
+              << '\n';
+  return check_freq_load(policies, min_rise);
 }
 
 TestResult cpu_hotplug(TestContext& ctx) {

@@ -3,7 +3,9 @@
 // not come back online, a missing ISA flag, a throttled core).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -11,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "probe/sysroot.hpp"
 #include "testsuites/builtin.hpp"
 #include "testsuites/common/kernel_log.hpp"
 
@@ -36,6 +39,35 @@ struct FreqPolicy {
   std::map<std::string, std::string> governor_set_errors;  // governor -> why it could not be selected
 };
 TestResult check_cpufreq(const std::vector<FreqPolicy>& policies);
+
+// "Load raises frequency": scaling_cur_freq of one policy sampled while its
+// CPUs idle and while a load is pinned to one of them.
+struct FreqLoadPolicy {
+  std::string name, driver, governor;
+  int cpu = -1;                                // the CPU the load was pinned to
+  bool scales = false;                         // a governor that follows load (governor_scales)
+  std::optional<std::int64_t> min_khz, max_khz;  // cpuinfo_min/max_freq
+  std::vector<std::int64_t> idle_khz, load_khz;  // scaling_cur_freq samples
+  std::string error;                           // why it could not be measured
+};
+// ondemand, conservative and schedutil follow load; so does "powersave" of the
+// P-state drivers in active mode (intel_pstate, amd-pstate-epp), which is a
+// hardware-managed policy, not the fixed minimum acpi-cpufreq's powersave is.
+bool governor_scales(std::string_view driver, std::string_view governor);
+// Passes when, for every policy whose governor scales, the median loaded
+// frequency exceeds the median idle one by more than min_rise_percent.
+TestResult check_freq_load(const std::vector<FreqLoadPolicy>& policies, double min_rise_percent);
+
+// Turns a load pinned to a CPU on or off (the built-in spins a thread there;
+// tests stand in a fake that rewrites a fixture's scaling_cur_freq).
+using LoadControl = std::function<void(int cpu, bool on)>;
+struct FreqSampling {
+  std::chrono::milliseconds settle{700};     // before each series: governors react within their sampling rate
+  std::chrono::milliseconds interval{100};
+  int samples = 10;
+};
+// Every cpufreq policy under root; scaling ones measured idle then loaded.
+std::vector<FreqLoadPolicy> measure_freq_load(const probe::Sysroot& root, const LoadControl& load, const FreqSampling& s);
 
 struct HotplugObservation {
   int cpu = -1;
