@@ -1,15 +1,20 @@
-// Compatibility list index: record validation, compact keys, text blobs
-// searched with memmem, sort orders built on first use and kept until the
-// next change.
+// Compatibility list index: record validation, posting lists per filter
+// value, trigram lists over the text blobs, sort orders with ranks; all
+// built on first use and then kept current by each change.
 #include "certdb/catalog.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <thread>
+#include <tuple>
+#include <type_traits>
 
 #include <simdjson.h>
+
+#include "certdb/catalog_index.hpp"
 
 namespace certify::certdb {
 
@@ -542,28 +547,125 @@ Result<ListQuery> parse_list_query(const std::multimap<std::string, std::string>
   return q;
 }
 
-struct Catalog::Index {
-  std::string text, model;
-  std::vector<std::size_t> text_off, model_off;  // size n+1
-  // Extra OS keys per entry: extended (os, version) and ID_LIKE (os, 0).
-  std::vector<std::uint32_t> extra_off;
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> extra;
-  std::vector<std::uint8_t> extra_is_like;
-  mutable std::mutex sort_mu;
-  mutable std::map<SortKey, SortOrder> sorts;  // built on first use; never changed after
+// ---------------------------------------------------------------- indexes
+//
+// Filters: one posting list (ascending positions) per filter value, and a
+// trigram index per text blob. A query intersects the lists of its filters,
+// smallest first, so it costs its smallest list, not the catalog; text
+// candidates are then checked by substring, which keeps the semantics of a
+// plain scan exactly. Sort orders: positions in key order plus each
+// position's rank; a page walks the order testing membership when the
+// matching set is dense, or sorts the matching set by rank when it is not.
+
+namespace {
+
+// Filter keys: one byte naming the filter, then the lower-cased value.
+//   o: OS tested or extended to      l: ... or named in ID_LIKE (os_like=1)
+//   v: VERSION_ID tested or extended to
+//   p: (OS, VERSION_ID) tested or extended to, as "<len>:<os><version>"
+//   a: arch   d: vendor   c: class   s: status
+std::string pair_key(std::string_view os, std::string_view version) {
+  return "p" + std::to_string(os.size()) + ':' + std::string(os) + lower(version);
+}
+
+std::vector<std::string> filter_keys(const CertificateEntry& e) {
+  std::vector<std::string> k;
+  auto add = [&](char tag, std::string_view v) {
+    if (!v.empty()) k.push_back(tag + lower(v));
+  };
+  add('o', e.os_id);
+  add('l', e.os_id);
+  add('v', e.os_version);
+  if (!e.os_version.empty()) k.push_back(pair_key(e.os_id, e.os_version));
+  for (const auto& [xid, xver] : e.os_extended) {
+    add('o', xid);
+    add('l', xid);
+    add('v', xver);
+    if (!xid.empty() && !xver.empty()) k.push_back(pair_key(xid, xver));
+  }
+  for (const auto& l : e.os_like) add('l', l);
+  add('a', e.arch);
+  add('d', e.vendor);
+  for (const auto& c : e.classes) add('c', c);
+  add('s', e.status);
+  std::sort(k.begin(), k.end());
+  k.erase(std::unique(k.begin(), k.end()), k.end());
+  return k;
+}
+
+// Words of a query: split on white space, lower-cased.
+std::vector<std::string> words(std::string_view s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (index::is_space(static_cast<unsigned char>(c))) {
+      if (!cur.empty()) out.push_back(lower(cur));
+      cur.clear();
+    } else {
+      cur.push_back(c);
+    }
+  }
+  if (!cur.empty()) out.push_back(lower(cur));
+  return out;
+}
+
+bool holds(const std::string& hay, const std::string& word) {
+  return ::memmem(hay.data(), hay.size(), word.data(), word.size()) != nullptr;
+}
+
+}  // namespace
+
+struct Catalog::Filters {
+  std::unordered_map<std::string, index::Postings> by_key;
+  index::GramIndex text, model;  // over entry.text and entry.model_text
+
+  void add(std::uint32_t pos, const CertificateEntry& e, std::vector<std::uint32_t>& scratch) {
+    for (auto& key : filter_keys(e)) index::insert_sorted(by_key[key], pos);
+    index::GramIndex::grams(e.text, scratch);
+    text.add(pos, scratch);
+    index::GramIndex::grams(e.model_text, scratch);
+    model.add(pos, scratch);
+  }
+
+  // Moves `pos` from the keys and grams of `old` to those of `now`,
+  // touching only the lists that differ.
+  void update(std::uint32_t pos, const CertificateEntry& old, const CertificateEntry& now) {
+    auto diff = [&](const auto& before, const auto& after, auto&& erase, auto&& insert) {
+      std::vector<typename std::decay_t<decltype(before)>::value_type> gone, came;
+      std::set_difference(before.begin(), before.end(), after.begin(), after.end(), std::back_inserter(gone));
+      std::set_difference(after.begin(), after.end(), before.begin(), before.end(), std::back_inserter(came));
+      erase(gone);
+      insert(came);
+    };
+    diff(filter_keys(old), filter_keys(now),
+         [&](const std::vector<std::string>& gone) {
+           for (const auto& key : gone)
+             if (auto it = by_key.find(key); it != by_key.end()) {
+               index::erase_sorted(it->second, pos);
+               if (it->second.empty()) by_key.erase(it);
+             }
+         },
+         [&](const std::vector<std::string>& came) {
+           for (const auto& key : came) index::insert_sorted(by_key[key], pos);
+         });
+    for (auto [gi, field] : {std::pair{&text, &CertificateEntry::text}, std::pair{&model, &CertificateEntry::model_text}}) {
+      std::vector<std::uint32_t> before, after;
+      index::GramIndex::grams(old.*field, before);
+      index::GramIndex::grams(now.*field, after);
+      diff(before, after, [&](const std::vector<std::uint32_t>& gone) { gi->remove(pos, gone); },
+           [&](const std::vector<std::uint32_t>& came) { gi->add(pos, came); });
+    }
+  }
+
+  std::size_t bytes() const {
+    std::size_t b = text.bytes() + model.bytes() + by_key.bucket_count() * sizeof(void*);
+    for (const auto& [key, list] : by_key) b += key.capacity() + sizeof(key) + list.capacity() * 4 + sizeof(list) + 16;
+    return b;
+  }
 };
 
-std::uint32_t Catalog::intern(std::string_view s) {
-  auto key = lower(s);
-  auto [it, inserted] = interned_.try_emplace(key, static_cast<std::uint32_t>(interned_.size() + 1));
-  return it->second;
-}
-
-std::optional<std::uint32_t> Catalog::lookup(std::string_view s) const {
-  auto it = interned_.find(lower(s));
-  if (it == interned_.end()) return std::nullopt;
-  return it->second;
-}
+Catalog::Catalog() = default;
+Catalog::~Catalog() = default;
 
 Status Catalog::upsert(const json& record) {
   auto e = make_entry(record);
@@ -573,43 +675,39 @@ Status Catalog::upsert(const json& record) {
 
 Status Catalog::upsert(CertificateEntry entry) {
   std::unique_lock lock(mu_);
-  for (const auto& c : entry.classes)
-    if (!class_bits_.count(c)) {
-      if (class_bits_.size() >= 64) return make_error("certificate " + entry.id + ": more than 64 device classes in the list");
-      class_bits_.emplace(c, static_cast<unsigned>(class_bits_.size()));
-    }
-  std::size_t pos;
-  if (auto it = by_id_.find(entry.id); it != by_id_.end()) {
-    pos = it->second;
-    entries_[pos] = std::move(entry);
-  } else {
-    pos = entries_.size();
-    by_id_.emplace(entry.id, pos);
-    entries_.push_back(std::move(entry));
-    keys_.emplace_back();
-  }
-  set_keys(pos);
-  std::lock_guard ilock(index_mu_);
-  index_.reset();
-  return ok_status();
+  return put(std::move(entry));
 }
 
-void Catalog::set_keys(std::size_t pos) {
-  const auto& e = entries_[pos];
-  Keys k;
-  for (const auto& c : e.classes) k.classes |= std::uint64_t{1} << class_bits_.at(c);
-  k.os = intern(e.os_id);
-  k.os_version = intern(e.os_version);
-  k.arch = intern(e.arch);
-  k.vendor = intern(e.vendor);
-  k.issued = date_number(e.issued);
-  k.status = e.status == "withdrawn" ? 1 : 0;
-  for (const auto& [xid, xver] : e.os_extended) {
-    intern(xid);
-    intern(xver);
+Status Catalog::put(CertificateEntry entry) {
+  const std::uint32_t date = date_number(entry.issued);
+  std::uint32_t pos;
+  bool existed = false;
+  CertificateEntry old;
+  if (auto it = by_id_.find(entry.id); it != by_id_.end()) {
+    pos = static_cast<std::uint32_t>(it->second);
+    old = std::move(entries_[pos]);
+    entries_[pos] = std::move(entry);
+    existed = true;
+  } else {
+    if (entries_.size() >= std::numeric_limits<std::uint32_t>::max())
+      return make_error("certificate " + entry.id + ": the list holds at most 4294967295 certificates");
+    pos = static_cast<std::uint32_t>(entries_.size());
+    by_id_.emplace(entry.id, pos);
+    entries_.push_back(std::move(entry));
+    issued_.push_back(0);
   }
-  for (const auto& l : e.os_like) intern(l);
-  keys_[pos] = k;
+  issued_[pos] = date;
+  if (filters_) {
+    if (existed) {
+      filters_->update(pos, old, entries_[pos]);
+    } else {
+      std::vector<std::uint32_t> scratch;
+      filters_->add(pos, entries_[pos], scratch);
+    }
+  }
+  for (std::size_t k = 0; k < sorts_.size(); ++k)
+    if (sorts_[k]) place(*sorts_[k], static_cast<SortKey>(k), pos, existed);
+  return ok_status();
 }
 
 Status Catalog::load_jsonl(std::string_view text, unsigned threads) {
@@ -647,17 +745,17 @@ Status Catalog::load_jsonl(std::string_view text, unsigned threads) {
     if (errors[t]) return make_error("line " + std::to_string(error_line[t]) + ": " + errors[t]->message);
   std::size_t total = 0;
   for (const auto& part : parts) total += part.size();
-  {
-    std::unique_lock lock(mu_);
-    entries_.reserve(entries_.size() + total);
-    keys_.reserve(keys_.size() + total);
-    by_id_.reserve(by_id_.size() + total);
-  }
+  std::unique_lock lock(mu_);
+  // A bulk load rebuilds the indexes on first use: cheaper than keeping
+  // them current entry by entry.
+  filters_.reset();
+  for (auto& s : sorts_) s.reset();
+  entries_.reserve(entries_.size() + total);
+  issued_.reserve(issued_.size() + total);
+  by_id_.reserve(by_id_.size() + total);
   for (auto& part : parts)
-    for (auto& e : part) {
-      auto st = upsert(std::move(e));
-      if (!st) return st;
-    }
+    for (auto& e : part)
+      if (auto st = put(std::move(e)); !st) return st;
   return ok_status();
 }
 
@@ -685,215 +783,293 @@ const CertificateEntry& Catalog::entry(std::size_t pos) const {
   return entries_.at(pos);
 }
 
-std::shared_ptr<const Catalog::Index> Catalog::index() const {
-  std::lock_guard lock(index_mu_);
-  if (index_) return index_;
-  auto ix = std::make_shared<Index>();
-  std::size_t n = entries_.size();
-  ix->text_off.reserve(n + 1);
-  ix->model_off.reserve(n + 1);
-  ix->extra_off.reserve(n + 1);
-  for (const auto& e : entries_) {
-    ix->text_off.push_back(ix->text.size());
-    ix->text += e.text;
-    ix->text += '\n';
-    ix->model_off.push_back(ix->model.size());
-    ix->model += e.model_text;
-    ix->model += '\n';
-    ix->extra_off.push_back(static_cast<std::uint32_t>(ix->extra.size()));
-    for (const auto& [xid, xver] : e.os_extended) {
-      ix->extra.emplace_back(interned_.at(lower(xid)), interned_.at(lower(xver)));
-      ix->extra_is_like.push_back(0);
+const Catalog::Filters& Catalog::filters() const {
+  std::lock_guard lock(build_mu_);
+  if (filters_) return *filters_;
+  auto f = std::make_unique<Filters>();
+  const auto n = static_cast<std::uint32_t>(entries_.size());
+  // Appending ascending positions keeps every list sorted; the text grams
+  // (most of the work) are built by a second thread.
+  std::thread text_thread([&] {
+    std::vector<std::uint32_t> grams;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      index::GramIndex::grams(entries_[i].text, grams);
+      f->text.add(i, grams);
     }
-    for (const auto& l : e.os_like) {
-      ix->extra.emplace_back(interned_.at(lower(l)), 0);
-      ix->extra_is_like.push_back(1);
-    }
+    f->text.shrink();
+  });
+  std::vector<std::uint32_t> grams;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    for (auto& key : filter_keys(entries_[i])) f->by_key[key].push_back(i);
+    index::GramIndex::grams(entries_[i].model_text, grams);
+    f->model.add(i, grams);
   }
-  ix->text_off.push_back(ix->text.size());
-  ix->model_off.push_back(ix->model.size());
-  ix->extra_off.push_back(static_cast<std::uint32_t>(ix->extra.size()));
-  index_ = ix;
-  return ix;
+  f->model.shrink();
+  for (auto& [key, list] : f->by_key) list.shrink_to_fit();
+  text_thread.join();
+  filters_ = std::move(f);
+  return *filters_;
 }
 
-const Catalog::SortOrder& Catalog::sort_order(const Index& ix, SortKey key) const {
-  std::lock_guard lock(ix.sort_mu);
-  auto it = ix.sorts.find(key);
-  if (it != ix.sorts.end()) return it->second;
-  std::vector<std::size_t> order(entries_.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  auto by = [&](auto proj) {
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      auto pa = proj(a), pb = proj(b);
-      if (pa != pb) return pa < pb;
-      return entries_[a].id < entries_[b].id;
-    });
-  };
+bool Catalog::less(SortKey key, std::uint32_t a, std::uint32_t b) const {
+  const auto& x = entries_[a];
+  const auto& y = entries_[b];
   switch (key) {
-    case SortKey::issued: by([&](std::size_t i) { return keys_[i].issued; }); break;
-    case SortKey::id: by([&](std::size_t) { return 0; }); break;
+    case SortKey::issued:
+      if (issued_[a] != issued_[b]) return issued_[a] < issued_[b];
+      break;
+    case SortKey::id: break;
     case SortKey::vendor:
-      by([&](std::size_t i) { return std::tie(entries_[i].vendor, entries_[i].product, entries_[i].model); });
+      if (int c = x.vendor.compare(y.vendor)) return c < 0;
+      if (int c = x.product.compare(y.product)) return c < 0;
+      if (int c = x.model.compare(y.model)) return c < 0;
       break;
     case SortKey::product:
-      by([&](std::size_t i) { return std::tie(entries_[i].product, entries_[i].model); });
+      if (int c = x.product.compare(y.product)) return c < 0;
+      if (int c = x.model.compare(y.model)) return c < 0;
       break;
     case SortKey::os:
-      by([&](std::size_t i) { return std::tie(entries_[i].os_id, entries_[i].os_version); });
+      if (int c = x.os_id.compare(y.os_id)) return c < 0;
+      if (int c = x.os_version.compare(y.os_version)) return c < 0;
       break;
   }
-  std::vector<std::uint32_t> rank(order.size());
-  for (std::size_t i = 0; i < order.size(); ++i) rank[order[i]] = static_cast<std::uint32_t>(i);
-  return ix.sorts.emplace(key, SortOrder{std::move(order), std::move(rank)}).first->second;
+  return x.id < y.id;
+}
+
+const Catalog::SortOrder& Catalog::sort_order(SortKey key) const {
+  std::lock_guard lock(build_mu_);
+  auto& slot = sorts_[static_cast<std::size_t>(key)];
+  if (slot) return *slot;
+  auto so = std::make_unique<SortOrder>();
+  const auto n = static_cast<std::uint32_t>(entries_.size());
+  so->order.resize(n);
+  for (std::uint32_t i = 0; i < n; ++i) so->order[i] = i;
+  std::sort(so->order.begin(), so->order.end(), [&](std::uint32_t a, std::uint32_t b) { return less(key, a, b); });
+  so->rank.resize(n);
+  for (std::uint32_t i = 0; i < n; ++i) so->rank[so->order[i]] = i;
+  slot = std::move(so);
+  return *slot;
+}
+
+// Puts `pos` where its (new) key belongs: a changed entry moves by a rotate
+// of the stretch between its old and new place, a new one is inserted;
+// ranks are renumbered over the stretch that moved.
+void Catalog::place(SortOrder& so, SortKey key, std::uint32_t pos, bool existed) {
+  auto& ord = so.order;
+  auto& rank = so.rank;
+  auto cmp = [&](std::uint32_t a, std::uint32_t b) { return less(key, a, b); };
+  auto renumber = [&](std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) rank[ord[i]] = static_cast<std::uint32_t>(i);
+  };
+  if (!existed) {
+    auto at = static_cast<std::size_t>(std::lower_bound(ord.begin(), ord.end(), pos, cmp) - ord.begin());
+    ord.insert(ord.begin() + static_cast<std::ptrdiff_t>(at), pos);
+    rank.push_back(0);
+    renumber(at, ord.size());
+    return;
+  }
+  std::size_t r = rank[pos];
+  if (r > 0 && cmp(pos, ord[r - 1])) {
+    auto at = static_cast<std::size_t>(std::lower_bound(ord.begin(), ord.begin() + static_cast<std::ptrdiff_t>(r), pos, cmp) -
+                                       ord.begin());
+    std::rotate(ord.begin() + static_cast<std::ptrdiff_t>(at), ord.begin() + static_cast<std::ptrdiff_t>(r),
+                ord.begin() + static_cast<std::ptrdiff_t>(r + 1));
+    renumber(at, r + 1);
+  } else if (r + 1 < ord.size() && cmp(ord[r + 1], pos)) {
+    auto end = static_cast<std::size_t>(
+        std::lower_bound(ord.begin() + static_cast<std::ptrdiff_t>(r + 1), ord.end(), pos, cmp) - ord.begin());
+    std::rotate(ord.begin() + static_cast<std::ptrdiff_t>(r), ord.begin() + static_cast<std::ptrdiff_t>(r + 1),
+                ord.begin() + static_cast<std::ptrdiff_t>(end));
+    renumber(r, end);
+  }
+}
+
+void Catalog::prepare() const {
+  std::shared_lock lock(mu_);
+  (void)filters();
+  for (auto key : {SortKey::issued, SortKey::id, SortKey::vendor, SortKey::product, SortKey::os}) (void)sort_order(key);
+}
+
+std::size_t Catalog::index_bytes() const {
+  std::shared_lock lock(mu_);
+  std::lock_guard build(build_mu_);
+  std::size_t b = issued_.capacity() * sizeof(std::uint32_t);
+  if (filters_) b += filters_->bytes();
+  for (const auto& s : sorts_)
+    if (s) b += (s->order.capacity() + s->rank.capacity()) * sizeof(std::uint32_t);
+  return b;
 }
 
 std::vector<std::size_t> Catalog::ordered(SortKey sort, bool descending) const {
   std::shared_lock lock(mu_);
-  auto ix = index();
-  auto order = sort_order(*ix, sort).order;
-  if (descending) std::reverse(order.begin(), order.end());
-  return order;
-}
-
-namespace {
-
-// Entries (in `cand`, ascending) whose slice of the blob holds `word`. A
-// word that leaves few candidates is checked per entry; otherwise one
-// memmem pass over the whole blob, walking the entry offsets alongside.
-std::vector<std::uint32_t> filter_word(const std::string& blob, const std::vector<std::size_t>& off,
-                                       std::string_view word, const std::vector<std::uint32_t>& cand) {
-  std::vector<std::uint32_t> out;
-  const char* base = blob.data();
-  const std::size_t n = off.size() - 1;
-  if (cand.size() * 8 < n) {
-    for (auto i : cand)
-      if (::memmem(base + off[i], off[i + 1] - off[i], word.data(), word.size())) out.push_back(i);
-    return out;
-  }
-  std::size_t pos = 0, c = 0, i = 0;
-  while (pos < blob.size() && c < cand.size()) {
-    // Skip to the next candidate's slice.
-    if (pos < off[cand[c]]) pos = off[cand[c]];
-    const void* p = ::memmem(base + pos, blob.size() - pos, word.data(), word.size());
-    if (!p) break;
-    std::size_t at = static_cast<std::size_t>(static_cast<const char*>(p) - base);
-    if (i < cand[c]) i = cand[c];
-    while (off[i + 1] <= at) ++i;
-    while (c < cand.size() && cand[c] < i) ++c;
-    if (c < cand.size() && cand[c] == i) {
-      out.push_back(static_cast<std::uint32_t>(i));
-      ++c;
-    }
-    pos = off[i + 1];
-  }
+  const auto& order = sort_order(sort).order;
+  std::vector<std::size_t> out(order.begin(), order.end());
+  if (descending) std::reverse(out.begin(), out.end());
   return out;
 }
-
-std::vector<std::string> words(std::string_view s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (std::isspace(static_cast<unsigned char>(c))) {
-      if (!cur.empty()) out.push_back(lower(cur));
-      cur.clear();
-    } else {
-      cur.push_back(c);
-    }
-  }
-  if (!cur.empty()) out.push_back(lower(cur));
-  return out;
-}
-
-}  // namespace
 
 ListPage Catalog::query(const ListQuery& q) const {
   std::shared_lock lock(mu_);
-  auto ix = index();
-  const std::size_t n = entries_.size();
+  const Filters& f = filters();
+  const auto n = static_cast<std::uint32_t>(entries_.size());
   ListPage page;
   page.offset = q.offset;
   page.limit = q.limit;
 
-  // Exact filters first (compact keys, one sequential pass); a value never
-  // seen matches nothing.
-  auto want = [&](const std::string& v) -> std::optional<std::uint32_t> {
-    if (v.empty()) return std::uint32_t{0};
-    auto id = lookup(v);
-    return id ? id : std::optional<std::uint32_t>(std::numeric_limits<std::uint32_t>::max());
+  // Posting lists every match is in. A value never seen matches nothing.
+  std::vector<const index::Postings*> exact;
+  bool nothing = false;
+  auto need = [&](std::string key) {
+    auto it = f.by_key.find(key);
+    if (it == f.by_key.end()) nothing = true;
+    else exact.push_back(&it->second);
   };
-  auto os = want(q.os), os_version = want(q.os_version), arch = want(q.arch), vendor = want(q.vendor);
-  std::uint64_t cls_mask = 0;
-  if (!q.cls.empty()) {
-    auto it = class_bits_.find(q.cls);
-    if (it == class_bits_.end()) return page;
-    cls_mask = std::uint64_t{1} << it->second;
-  }
-  std::uint32_t from = q.issued_from.empty() ? 0 : date_number(q.issued_from);
-  std::uint32_t to = q.issued_to.empty() ? std::numeric_limits<std::uint32_t>::max() : date_number(q.issued_to);
-  int status = q.status.empty() ? -1 : q.status == "withdrawn" ? 1 : 0;
+  if (!q.os.empty() && !q.os_version.empty()) need(pair_key(lower(q.os), q.os_version));
+  else if (!q.os.empty()) need((q.os_like ? 'l' : 'o') + lower(q.os));
+  else if (!q.os_version.empty()) need('v' + lower(q.os_version));
+  if (!q.arch.empty()) need('a' + lower(q.arch));
+  if (!q.vendor.empty()) need('d' + lower(q.vendor));
+  if (!q.cls.empty()) need('c' + lower(q.cls));
+  if (!q.status.empty()) need('s' + q.status);
 
-  std::vector<std::uint32_t> cand;
-  cand.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const Keys& k = keys_[i];
-    if (*arch && k.arch != *arch) continue;
-    if (*vendor && k.vendor != *vendor) continue;
-    if (cls_mask && !(k.classes & cls_mask)) continue;
-    if (k.issued < from || k.issued > to) continue;
-    if (status >= 0 && k.status != status) continue;
-    if (*os || *os_version) {
-      bool ok = (!*os || k.os == *os) && (!*os_version || k.os_version == *os_version);
-      for (auto x = ix->extra_off[i]; !ok && x < ix->extra_off[i + 1]; ++x) {
-        const auto& [xo, xv] = ix->extra[x];
-        if (ix->extra_is_like[x])
-          ok = q.os_like && *os && q.os_version.empty() && xo == *os;
-        else
-          ok = (!*os || xo == *os) && (!*os_version || xv == *os_version);
+  // Text words: the lists of their grams hold every match (and some
+  // non-matches, removed by the substring check at the end). Words of fewer
+  // than three bytes have no gram and are only checked.
+  struct Word {
+    std::string word;
+    const std::string CertificateEntry::*field;
+  };
+  std::vector<Word> check;
+  std::vector<const index::Postings*> approx;
+  std::vector<std::uint32_t> grams;
+  for (auto [text, gi, field] : {std::tuple{&q.text, &f.text, &CertificateEntry::text},
+                                 std::tuple{&q.model, &f.model, &CertificateEntry::model_text}}) {
+    for (auto& w : words(*text)) {
+      index::GramIndex::grams(w, grams);
+      for (auto g : grams) {
+        const auto* list = gi->find(g);
+        if (!list) nothing = true;
+        else approx.push_back(list);
       }
-      if (!ok) continue;
+      check.push_back({std::move(w), field});
     }
-    cand.push_back(static_cast<std::uint32_t>(i));
   }
-  // Then every word of the free text and of the model filter.
-  for (const auto& w : words(q.text)) {
-    if (cand.empty()) break;
-    cand = filter_word(ix->text, ix->text_off, w, cand);
-  }
-  for (const auto& w : words(q.model)) {
-    if (cand.empty()) break;
-    cand = filter_word(ix->model, ix->model_off, w, cand);
-  }
-  page.total = cand.size();
-  if (page.total <= q.offset) return page;
-  std::size_t want_count = q.limit ? std::min(q.limit, page.total - q.offset) : page.total - q.offset;
-  page.entries.reserve(want_count);
+  if (nothing) return page;
 
-  // Page out in sort order: few matches are sorted directly, many are
-  // picked by walking the precomputed order.
-  const auto& sorted = sort_order(*ix, q.sort);
+  // The issued range is a stretch of the issued order.
+  const bool dated = !q.issued_from.empty() || !q.issued_to.empty();
+  const std::uint32_t from = q.issued_from.empty() ? 0 : date_number(q.issued_from);
+  const std::uint32_t to = q.issued_to.empty() ? std::numeric_limits<std::uint32_t>::max() : date_number(q.issued_to);
+  std::size_t date_lo = 0, date_hi = n;
+  if (dated) {
+    const auto& by_issued = sort_order(SortKey::issued).order;
+    date_lo = static_cast<std::size_t>(std::partition_point(by_issued.begin(), by_issued.end(),
+                                                            [&](std::uint32_t p) { return issued_[p] < from; }) -
+                                       by_issued.begin());
+    date_hi = static_cast<std::size_t>(std::partition_point(by_issued.begin(), by_issued.end(),
+                                                            [&](std::uint32_t p) { return issued_[p] <= to; }) -
+                                       by_issued.begin());
+    if (date_hi <= date_lo) return page;
+  }
+
+  const SortOrder& sorted = sort_order(q.sort);
   const auto& order = sorted.order;
-  if (cand.size() * 16 < n) {
-    std::vector<std::uint32_t> rank_sorted(cand.begin(), cand.end());
-    const auto& rank = sorted.rank;
-    std::sort(rank_sorted.begin(), rank_sorted.end(),
-              [&](std::uint32_t a, std::uint32_t b) { return q.descending ? rank[a] > rank[b] : rank[a] < rank[b]; });
-    for (std::size_t i = q.offset; i < q.offset + want_count; ++i) page.entries.push_back(rank_sorted[i]);
+  auto emit_walk = [&](std::size_t want, auto&& member) {
+    std::size_t seen = 0;
+    auto visit = [&](std::uint32_t p) {
+      if (!member(p)) return true;
+      if (seen++ >= q.offset) page.entries.push_back(p);
+      return page.entries.size() < want;
+    };
+    if (q.descending) {
+      for (auto it = order.rbegin(); it != order.rend() && visit(*it);) ++it;
+    } else {
+      for (auto it = order.begin(); it != order.end() && visit(*it);) ++it;
+    }
+  };
+  auto want_of = [&](std::size_t total) {
+    return q.limit ? std::min(q.limit, total - q.offset) : total - q.offset;
+  };
+
+  // No filter at all: the order is the answer.
+  if (exact.empty() && check.empty() && !dated) {
+    page.total = n;
+    if (n <= q.offset) return page;
+    auto want = want_of(n);
+    page.entries.reserve(want);
+    emit_walk(want, [](std::uint32_t) { return true; });
     return page;
   }
-  std::vector<std::uint8_t> match(n, 0);
-  for (auto i : cand) match[i] = 1;
-  std::size_t seen = 0;
-  auto visit = [&](std::size_t i) {
-    if (!match[i]) return true;
-    if (seen++ >= q.offset) page.entries.push_back(i);
-    return page.entries.size() < want_count;
-  };
-  if (q.descending) {
-    for (auto it = order.rbegin(); it != order.rend() && visit(*it);) ++it;
-  } else {
-    for (auto it = order.begin(); it != order.end() && visit(*it);) ++it;
+  // One posting list: its size is the total; a dense one is paged by
+  // walking the order (binary search for membership) without copying it.
+  if (exact.size() == 1 && check.empty() && !dated) {
+    const auto& list = *exact[0];
+    page.total = list.size();
+    if (page.total <= q.offset) return page;
+    auto want = want_of(page.total);
+    // The walk visits about (offset + want) * n / total entries.
+    double visits = static_cast<double>(q.offset + want) * n / static_cast<double>(page.total);
+    if (visits * 16 < static_cast<double>(page.total)) {
+      page.entries.reserve(want);
+      emit_walk(want, [&](std::uint32_t p) { return index::contains(list, p); });
+      return page;
+    }
   }
+
+  // The matching set: start from the smallest list (or the issued stretch
+  // when it is smaller), intersect the others, smallest first.
+  std::vector<const index::Postings*> lists = exact;
+  std::sort(lists.begin(), lists.end(), [](auto* a, auto* b) { return a->size() < b->size(); });
+  std::sort(approx.begin(), approx.end(), [](auto* a, auto* b) { return a->size() < b->size(); });
+  index::Postings cand;
+  bool date_done = false;
+  std::size_t smallest = std::min(lists.empty() ? std::size_t(n) : lists[0]->size(),
+                                  approx.empty() ? std::size_t(n) : approx[0]->size());
+  if (dated && date_hi - date_lo <= smallest) {
+    const auto& by_issued = sort_order(SortKey::issued).order;
+    cand.assign(by_issued.begin() + static_cast<std::ptrdiff_t>(date_lo),
+                by_issued.begin() + static_cast<std::ptrdiff_t>(date_hi));
+    std::sort(cand.begin(), cand.end());
+    date_done = true;
+  } else if (!lists.empty() && (approx.empty() || lists[0]->size() <= approx[0]->size())) {
+    cand = *lists[0];
+    lists.erase(lists.begin());
+  } else if (!approx.empty()) {
+    cand = *approx[0];
+    approx.erase(approx.begin());
+  } else {
+    cand.resize(n);
+    for (std::uint32_t i = 0; i < n; ++i) cand[i] = i;
+  }
+  for (const auto* list : lists) {
+    if (cand.empty()) break;
+    cand = index::intersect(cand, *list);
+  }
+  for (const auto* list : approx) {
+    // Much larger gram lists cost more than checking the few candidates left.
+    if (cand.empty() || list->size() > cand.size() * 32) break;
+    cand = index::intersect(cand, *list);
+  }
+  if (dated && !date_done)
+    std::erase_if(cand, [&](std::uint32_t p) { return issued_[p] < from || issued_[p] > to; });
+  for (const auto& w : check) {
+    if (cand.empty()) break;
+    std::erase_if(cand, [&](std::uint32_t p) { return !holds(entries_[p].*(w.field), w.word); });
+  }
+
+  page.total = cand.size();
+  if (page.total <= q.offset) return page;
+  auto want = want_of(page.total);
+  // Sort the matching set by rank, only as far as the page reaches.
+  const auto& rank = sorted.rank;
+  std::vector<std::uint32_t> ranks(cand.size());
+  for (std::size_t i = 0; i < cand.size(); ++i) ranks[i] = rank[cand[i]];
+  auto end = q.offset + want;
+  auto cmp = [&](std::uint32_t a, std::uint32_t b) { return q.descending ? a > b : a < b; };
+  if (end < ranks.size()) std::nth_element(ranks.begin(), ranks.begin() + static_cast<std::ptrdiff_t>(end), ranks.end(), cmp);
+  std::sort(ranks.begin(), ranks.begin() + static_cast<std::ptrdiff_t>(end), cmp);
+  page.entries.reserve(want);
+  for (std::size_t i = q.offset; i < end; ++i) page.entries.push_back(order[ranks[i]]);
   return page;
 }
 

@@ -1,11 +1,13 @@
 // The public compatibility list in memory: certificate records (the shared
 // record contract of certdb) indexed for filtering, sorting, paging and
-// export. Built for a million entries: one query scans compact keys and
-// two lower-cased text blobs, never the JSON.
+// export. Built for a million entries: a query costs its matching set and
+// its page, not the list (posting lists per filter value, trigram lists for
+// text, pre-sorted orders; see catalog.cpp).
 #pragma once
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -85,7 +87,8 @@ struct ListPage {
 
 class Catalog {
  public:
-  Catalog() = default;
+  Catalog();
+  ~Catalog();
   Catalog(const Catalog&) = delete;
   Catalog& operator=(const Catalog&) = delete;
 
@@ -108,6 +111,11 @@ class Catalog {
 
   // Runs a query; thread-safe with other queries and with upsert.
   ListPage query(const ListQuery& q) const;
+  // Builds every index and sort order now rather than on first use (a
+  // server calls this before its first client).
+  void prepare() const;
+  // Heap bytes of the indexes and sort orders built so far.
+  std::size_t index_bytes() const;
   // Every position in `sort` order (id ascending is the Merkle leaf order).
   std::vector<std::size_t> ordered(SortKey sort, bool descending) const;
 
@@ -118,32 +126,28 @@ class Catalog {
   std::string export_csv(const std::vector<std::size_t>& positions) const;
 
  private:
-  struct Keys {
-    std::uint64_t classes = 0;  // bit per interned class
-    std::uint32_t os = 0, os_version = 0, arch = 0, vendor = 0;
-    std::uint32_t issued = 0;   // YYYYMMDD
-    std::uint8_t status = 0;    // 0 active, 1 withdrawn
-  };
-  struct Index;  // blobs, extra OS lists, sort orders: rebuilt lazily
+  struct Filters;  // posting lists per filter value, trigram indexes (catalog.cpp)
   struct SortOrder {
-    std::vector<std::size_t> order;   // positions in key order
-    std::vector<std::uint32_t> rank;  // position -> place in `order`
+    std::vector<std::uint32_t> order;  // positions in key order
+    std::vector<std::uint32_t> rank;   // position -> place in `order`
   };
 
-  std::uint32_t intern(std::string_view s);  // lower-cased; 0 = absent
-  std::optional<std::uint32_t> lookup(std::string_view s) const;
-  void set_keys(std::size_t pos);
-  std::shared_ptr<const Index> index() const;
-  const SortOrder& sort_order(const Index& ix, SortKey key) const;
+  bool less(SortKey key, std::uint32_t a, std::uint32_t b) const;
+  // Built on first use (under a shared lock of mu_), then kept current by
+  // every upsert; dropped by a bulk load.
+  const Filters& filters() const;
+  const SortOrder& sort_order(SortKey key) const;
+  // Adds or replaces an entry and updates what is built; mu_ held exclusively.
+  Status put(CertificateEntry entry);
+  void place(SortOrder& so, SortKey key, std::uint32_t pos, bool existed);
 
   mutable std::shared_mutex mu_;
   std::vector<CertificateEntry> entries_;
-  std::vector<Keys> keys_;
+  std::vector<std::uint32_t> issued_;  // YYYYMMDD per position
   std::unordered_map<std::string, std::size_t> by_id_;
-  std::unordered_map<std::string, std::uint32_t> interned_;
-  std::unordered_map<std::string, unsigned> class_bits_;
-  mutable std::mutex index_mu_;
-  mutable std::shared_ptr<const Index> index_;  // null when stale
+  mutable std::mutex build_mu_;  // guards building the lazy parts below
+  mutable std::unique_ptr<Filters> filters_;
+  mutable std::array<std::unique_ptr<SortOrder>, 5> sorts_;  // by SortKey
 };
 
 }  // namespace certify::certdb

@@ -157,7 +157,12 @@ void add_publish_commands(CLI::App& app, int& exit_code) {
                                    "read-only from exported records, e.g. on a mirror");
   serve->add_option("--records", sl->first, "Certificate records, JSON Lines")->required()->check(CLI::ExistingFile);
   serve->add_option("--listen", sl->second, "HOST:PORT to listen on")->capture_default_str();
-  serve->callback([sl] {
+  auto sl_threads_opt = std::make_shared<std::size_t>(64);
+  serve->add_option("--threads", *sl_threads_opt, "Worker threads (each open connection holds one)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  serve->callback([sl, sl_threads_opt] {
+    const std::size_t sl_threads = *sl_threads_opt;
     auto colon = sl->second.rfind(':');
     if (colon == std::string::npos) throw CommandError("--listen wants HOST:PORT");
     std::string host = sl->second.substr(0, colon);
@@ -172,10 +177,16 @@ void add_publish_commands(CLI::App& app, int& exit_code) {
     Catalog catalog;
     if (auto st = catalog.load_jsonl(*text); !st) throw CommandError(sl->first + ": " + st.message());
     std::string().swap(*text);
-    // Build the index and the common sort order before the first client.
-    ListQuery warm;
-    (void)catalog.query(warm);
+    // Build every index and sort order before the first client.
+    auto t0 = std::chrono::steady_clock::now();
+    catalog.prepare();
+    std::fprintf(stderr, "certdb: list indexes built in %.2f s, %zu MiB\n",
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                 catalog.index_bytes() >> 20);
     httplib::Server server;
+    // A keep-alive connection holds a worker while it is open: enough
+    // workers that busy clients do not queue behind idle connections.
+    server.new_task_queue = [threads = sl_threads] { return new httplib::ThreadPool(threads); };
     register_list_routes(server, catalog);
     if (!server.bind_to_port(host, port)) throw CommandError("cannot listen on " + sl->second);
     std::printf("serving %zu certificates on http://%s/api/v1/list\n", catalog.size(), sl->second.c_str());

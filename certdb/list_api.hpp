@@ -9,8 +9,9 @@
 
 namespace certify::certdb {
 
-// Adds the read-only list routes. `catalog` must outlive the server; it may
-// be updated (upsert) while the server runs.
+// Adds the read-only list routes and turns on TCP_NODELAY for the server.
+// `catalog` must outlive the server; it may be updated (upsert) while the
+// server runs.
 void register_list_routes(httplib::Server& server, const Catalog& catalog);
 
 }  // namespace certify::certdb

@@ -92,8 +92,9 @@ Server::RouteHook public_list_hook() {
         std::cerr << "certdb: public list: " << st.message() << " (not listed until its record is repaired)\n";
       }
     }
-    // Build the index and the default sort order before the first reader.
-    (void)svc->catalog.query(ListQuery{});
+    // Build the indexes and sort orders before the first reader; changes
+    // then keep them current.
+    svc->catalog.prepare();
     std::cerr << "certdb: public list: " << svc->catalog.size() << " certificate(s)"
               << (refused ? ", " + std::to_string(refused) + " refused" : std::string()) << "\n";
     store.on_certificate_change([svc](const CertificateChange& change) {
