@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <thread>
@@ -609,18 +610,14 @@ std::vector<std::string> words(std::string_view s) {
   return out;
 }
 
-bool holds(const std::string& hay, const std::string& word) {
-  return ::memmem(hay.data(), hay.size(), word.data(), word.size()) != nullptr;
-}
-
 }  // namespace
 
 struct Catalog::Filters {
-  std::unordered_map<std::string, index::Postings> by_key;
+  std::unordered_map<std::string, index::PostingList> by_key;
   index::GramIndex text, model;  // over entry.text and entry.model_text
 
   void add(std::uint32_t pos, const CertificateEntry& e, std::vector<std::uint32_t>& scratch) {
-    for (auto& key : filter_keys(e)) index::insert_sorted(by_key[key], pos);
+    for (auto& key : filter_keys(e)) by_key[key].insert(pos);
     index::GramIndex::grams(e.text, scratch);
     text.add(pos, scratch);
     index::GramIndex::grams(e.model_text, scratch);
@@ -641,12 +638,12 @@ struct Catalog::Filters {
          [&](const std::vector<std::string>& gone) {
            for (const auto& key : gone)
              if (auto it = by_key.find(key); it != by_key.end()) {
-               index::erase_sorted(it->second, pos);
-               if (it->second.empty()) by_key.erase(it);
+               it->second.erase(pos);
+               if (it->second.ids.empty()) by_key.erase(it);
              }
          },
          [&](const std::vector<std::string>& came) {
-           for (const auto& key : came) index::insert_sorted(by_key[key], pos);
+           for (const auto& key : came) by_key[key].insert(pos);
          });
     for (auto [gi, field] : {std::pair{&text, &CertificateEntry::text}, std::pair{&model, &CertificateEntry::model_text}}) {
       std::vector<std::uint32_t> before, after;
@@ -659,7 +656,8 @@ struct Catalog::Filters {
 
   std::size_t bytes() const {
     std::size_t b = text.bytes() + model.bytes() + by_key.bucket_count() * sizeof(void*);
-    for (const auto& [key, list] : by_key) b += key.capacity() + sizeof(key) + list.capacity() * 4 + sizeof(list) + 16;
+    for (const auto& [key, list] : by_key)
+      b += key.capacity() + sizeof(key) + list.ids.capacity() * 4 + list.bits.capacity() * 8 + sizeof(list) + 16;
     return b;
   }
 };
@@ -800,12 +798,15 @@ const Catalog::Filters& Catalog::filters() const {
   });
   std::vector<std::uint32_t> grams;
   for (std::uint32_t i = 0; i < n; ++i) {
-    for (auto& key : filter_keys(entries_[i])) f->by_key[key].push_back(i);
+    for (auto& key : filter_keys(entries_[i])) f->by_key[key].ids.push_back(i);
     index::GramIndex::grams(entries_[i].model_text, grams);
     f->model.add(i, grams);
   }
   f->model.shrink();
-  for (auto& [key, list] : f->by_key) list.shrink_to_fit();
+  for (auto& [key, list] : f->by_key) {
+    list.ids.shrink_to_fit();
+    list.make_dense_if_worth(n);
+  }
   text_thread.join();
   filters_ = std::move(f);
   return *filters_;
@@ -836,17 +837,88 @@ bool Catalog::less(SortKey key, std::uint32_t a, std::uint32_t b) const {
   return x.id < y.id;
 }
 
+namespace {
+
+// Each position's rank among the distinct values of a string field, in
+// byte order (the order of std::string::compare): sorting a million
+// entries then compares integers, not strings scattered over the heap.
+template <class Proj>
+std::vector<std::uint32_t> value_ranks(std::uint32_t n, Proj proj) {
+  std::unordered_map<std::string_view, std::uint32_t> code_of;
+  std::vector<std::string_view> distinct;
+  std::vector<std::uint32_t> code(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    auto [it, added] = code_of.try_emplace(proj(i), static_cast<std::uint32_t>(distinct.size()));
+    if (added) distinct.push_back(it->first);
+    code[i] = it->second;
+  }
+  std::vector<std::uint32_t> by_value(distinct.size());
+  for (std::uint32_t i = 0; i < by_value.size(); ++i) by_value[i] = i;
+  std::sort(by_value.begin(), by_value.end(), [&](std::uint32_t a, std::uint32_t b) { return distinct[a] < distinct[b]; });
+  std::vector<std::uint32_t> rank_of(distinct.size());
+  for (std::uint32_t r = 0; r < by_value.size(); ++r) rank_of[by_value[r]] = r;
+  for (auto& c : code) c = rank_of[c];
+  return code;
+}
+
+}  // namespace
+
+// Same order as less(): the key's fields as ranks, ties by the id order.
 const Catalog::SortOrder& Catalog::sort_order(SortKey key) const {
   std::lock_guard lock(build_mu_);
   auto& slot = sorts_[static_cast<std::size_t>(key)];
   if (slot) return *slot;
-  auto so = std::make_unique<SortOrder>();
   const auto n = static_cast<std::uint32_t>(entries_.size());
+  auto& by_id = sorts_[static_cast<std::size_t>(SortKey::id)];
+  if (!by_id) {
+    auto so = std::make_unique<SortOrder>();
+    std::vector<std::string_view> ids(n);
+    for (std::uint32_t i = 0; i < n; ++i) ids[i] = entries_[i].id;
+    so->order.resize(n);
+    for (std::uint32_t i = 0; i < n; ++i) so->order[i] = i;
+    std::sort(so->order.begin(), so->order.end(), [&](std::uint32_t a, std::uint32_t b) { return ids[a] < ids[b]; });
+    so->rank.resize(n);
+    for (std::uint32_t i = 0; i < n; ++i) so->rank[so->order[i]] = i;
+    by_id = std::move(so);
+  }
+  if (slot) return *slot;
+  struct Key {
+    std::uint64_t hi, lo;
+    std::uint32_t pos;
+  };
+  const auto& id_rank = by_id->rank;
+  std::vector<Key> keys(n);
+  auto pack = [](std::uint32_t a, std::uint32_t b) { return std::uint64_t{a} << 32 | b; };
+  auto field = [&](auto member) { return value_ranks(n, [&](std::uint32_t i) { return std::string_view(entries_[i].*member); }); };
+  switch (key) {
+    case SortKey::id: break;
+    case SortKey::issued:
+      for (std::uint32_t i = 0; i < n; ++i) keys[i] = {issued_[i], id_rank[i], i};
+      break;
+    case SortKey::vendor: {
+      auto v = field(&CertificateEntry::vendor), p = field(&CertificateEntry::product), m = field(&CertificateEntry::model);
+      for (std::uint32_t i = 0; i < n; ++i) keys[i] = {pack(v[i], p[i]), pack(m[i], id_rank[i]), i};
+      break;
+    }
+    case SortKey::product: {
+      auto p = field(&CertificateEntry::product), m = field(&CertificateEntry::model);
+      for (std::uint32_t i = 0; i < n; ++i) keys[i] = {pack(p[i], m[i]), id_rank[i], i};
+      break;
+    }
+    case SortKey::os: {
+      auto o = field(&CertificateEntry::os_id), v = field(&CertificateEntry::os_version);
+      for (std::uint32_t i = 0; i < n; ++i) keys[i] = {pack(o[i], v[i]), id_rank[i], i};
+      break;
+    }
+  }
+  std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) { return a.hi != b.hi ? a.hi < b.hi : a.lo < b.lo; });
+  auto so = std::make_unique<SortOrder>();
   so->order.resize(n);
-  for (std::uint32_t i = 0; i < n; ++i) so->order[i] = i;
-  std::sort(so->order.begin(), so->order.end(), [&](std::uint32_t a, std::uint32_t b) { return less(key, a, b); });
   so->rank.resize(n);
-  for (std::uint32_t i = 0; i < n; ++i) so->rank[so->order[i]] = i;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    so->order[i] = keys[i].pos;
+    so->rank[keys[i].pos] = i;
+  }
   slot = std::move(so);
   return *slot;
 }
@@ -917,9 +989,9 @@ ListPage Catalog::query(const ListQuery& q) const {
   page.limit = q.limit;
 
   // Posting lists every match is in. A value never seen matches nothing.
-  std::vector<const index::Postings*> exact;
+  std::vector<const index::PostingList*> exact;
   bool nothing = false;
-  auto need = [&](std::string key) {
+  auto need = [&](const std::string& key) {
     auto it = f.by_key.find(key);
     if (it == f.by_key.end()) nothing = true;
     else exact.push_back(&it->second);
@@ -932,15 +1004,21 @@ ListPage Catalog::query(const ListQuery& q) const {
   if (!q.cls.empty()) need('c' + lower(q.cls));
   if (!q.status.empty()) need('s' + q.status);
 
-  // Text words: the lists of their grams hold every match (and some
-  // non-matches, removed by the substring check at the end). Words of fewer
-  // than three bytes have no gram and are only checked.
+  // Text words: the lists of their grams hold every match (and maybe
+  // non-matches, removed by the substring check at the end). A word of
+  // fewer than three bytes has no gram and is only checked; one of exactly
+  // three is its gram, so its list is exact once intersected.
   struct Word {
     std::string word;
     const std::string CertificateEntry::*field;
+    bool exact = false;
+  };
+  struct GramList {
+    const index::Postings* list;
+    std::size_t word;
   };
   std::vector<Word> check;
-  std::vector<const index::Postings*> approx;
+  std::vector<GramList> approx;
   std::vector<std::uint32_t> grams;
   for (auto [text, gi, field] : {std::tuple{&q.text, &f.text, &CertificateEntry::text},
                                  std::tuple{&q.model, &f.model, &CertificateEntry::model_text}}) {
@@ -949,7 +1027,7 @@ ListPage Catalog::query(const ListQuery& q) const {
       for (auto g : grams) {
         const auto* list = gi->find(g);
         if (!list) nothing = true;
-        else approx.push_back(list);
+        else approx.push_back({list, check.size()});
       }
       check.push_back({std::move(w), field});
     }
@@ -974,7 +1052,10 @@ ListPage Catalog::query(const ListQuery& q) const {
 
   const SortOrder& sorted = sort_order(q.sort);
   const auto& order = sorted.order;
-  auto emit_walk = [&](std::size_t want, auto&& member) {
+  // Pages out by walking the order and testing membership: about
+  // (offset + want) * n / total entries visited.
+  auto walk = [&](std::size_t want, auto&& member) {
+    page.entries.reserve(want);
     std::size_t seen = 0;
     auto visit = [&](std::uint32_t p) {
       if (!member(p)) return true;
@@ -987,80 +1068,113 @@ ListPage Catalog::query(const ListQuery& q) const {
       for (auto it = order.begin(); it != order.end() && visit(*it);) ++it;
     }
   };
-  auto want_of = [&](std::size_t total) {
-    return q.limit ? std::min(q.limit, total - q.offset) : total - q.offset;
+  auto want_of = [&](std::size_t total) { return q.limit ? std::min(q.limit, total - q.offset) : total - q.offset; };
+  auto visits = [&](std::size_t total) {
+    return static_cast<double>(q.offset + want_of(total)) * n / static_cast<double>(total);
   };
 
-  // No filter at all: the order is the answer.
+  // No filter: the order is the answer.
   if (exact.empty() && check.empty() && !dated) {
     page.total = n;
-    if (n <= q.offset) return page;
-    auto want = want_of(n);
-    page.entries.reserve(want);
-    emit_walk(want, [](std::uint32_t) { return true; });
+    if (n > q.offset) walk(want_of(n), [](std::uint32_t) { return true; });
     return page;
   }
-  // One posting list: its size is the total; a dense one is paged by
-  // walking the order (binary search for membership) without copying it.
-  if (exact.size() == 1 && check.empty() && !dated) {
+  const bool only_exact = check.empty() && !dated;
+  // One posting list: its size is the total; paged by walking when that is
+  // cheaper than sorting its members.
+  if (only_exact && exact.size() == 1) {
     const auto& list = *exact[0];
-    page.total = list.size();
+    page.total = list.ids.size();
     if (page.total <= q.offset) return page;
-    auto want = want_of(page.total);
-    // The walk visits about (offset + want) * n / total entries.
-    double visits = static_cast<double>(q.offset + want) * n / static_cast<double>(page.total);
-    if (visits * 16 < static_cast<double>(page.total)) {
-      page.entries.reserve(want);
-      emit_walk(want, [&](std::uint32_t p) { return index::contains(list, p); });
+    double cost = visits(page.total) * (list.dense() ? 1 : 20);
+    if (cost < 4.0 * static_cast<double>(page.total)) {
+      walk(want_of(page.total), [&](std::uint32_t p) { return list.has(p); });
       return page;
     }
   }
 
-  // The matching set: start from the smallest list (or the issued stretch
-  // when it is smaller), intersect the others, smallest first.
-  std::vector<const index::Postings*> lists = exact;
-  std::sort(lists.begin(), lists.end(), [](auto* a, auto* b) { return a->size() < b->size(); });
-  std::sort(approx.begin(), approx.end(), [](auto* a, auto* b) { return a->size() < b->size(); });
   index::Postings cand;
-  bool date_done = false;
-  std::size_t smallest = std::min(lists.empty() ? std::size_t(n) : lists[0]->size(),
-                                  approx.empty() ? std::size_t(n) : approx[0]->size());
-  if (dated && date_hi - date_lo <= smallest) {
-    const auto& by_issued = sort_order(SortKey::issued).order;
-    cand.assign(by_issued.begin() + static_cast<std::ptrdiff_t>(date_lo),
-                by_issued.begin() + static_cast<std::ptrdiff_t>(date_hi));
-    std::sort(cand.begin(), cand.end());
-    date_done = true;
-  } else if (!lists.empty() && (approx.empty() || lists[0]->size() <= approx[0]->size())) {
-    cand = *lists[0];
-    lists.erase(lists.begin());
-  } else if (!approx.empty()) {
-    cand = *approx[0];
-    approx.erase(approx.begin());
+  std::vector<std::uint64_t> bits;  // the matching set as bits, when built
+  // Only dense lists: AND their bits (n / 64 words); the total is a popcount.
+  if (only_exact && exact.size() > 1 &&
+      std::all_of(exact.begin(), exact.end(), [](const auto* l) { return l->dense(); })) {
+    bits.assign((n + 63) / 64, 0);
+    for (std::size_t w = 0; w < bits.size(); ++w) {
+      std::uint64_t v = ~std::uint64_t{0};
+      for (const auto* l : exact) v &= w < l->bits.size() ? l->bits[w] : 0;
+      bits[w] = v;
+      page.total += static_cast<std::size_t>(__builtin_popcountll(v));
+    }
+    if (page.total <= q.offset) return page;
+    if (visits(page.total) < 4.0 * static_cast<double>(page.total)) {
+      walk(want_of(page.total), [&](std::uint32_t p) { return bits[p >> 6] >> (p & 63) & 1; });
+      return page;
+    }
+    cand.reserve(page.total);
+    for (std::size_t w = 0; w < bits.size(); ++w)
+      for (std::uint64_t v = bits[w]; v; v &= v - 1)
+        cand.push_back(static_cast<std::uint32_t>(w * 64 + static_cast<unsigned>(__builtin_ctzll(v))));
   } else {
-    cand.resize(n);
-    for (std::uint32_t i = 0; i < n; ++i) cand[i] = i;
-  }
-  for (const auto* list : lists) {
-    if (cand.empty()) break;
-    cand = index::intersect(cand, *list);
-  }
-  for (const auto* list : approx) {
-    // Much larger gram lists cost more than checking the few candidates left.
-    if (cand.empty() || list->size() > cand.size() * 32) break;
-    cand = index::intersect(cand, *list);
-  }
-  if (dated && !date_done)
-    std::erase_if(cand, [&](std::uint32_t p) { return issued_[p] < from || issued_[p] > to; });
-  for (const auto& w : check) {
-    if (cand.empty()) break;
-    std::erase_if(cand, [&](std::uint32_t p) { return !holds(entries_[p].*(w.field), w.word); });
+    // Start from the smallest list (or the issued stretch when it is
+    // smaller) and narrow it with the others, smallest first: a dense list
+    // by bit tests, a sparse one by galloping intersection.
+    auto lists = exact;
+    std::sort(lists.begin(), lists.end(), [](auto* a, auto* b) { return a->ids.size() < b->ids.size(); });
+    std::sort(approx.begin(), approx.end(), [](const auto& a, const auto& b) { return a.list->size() < b.list->size(); });
+    bool date_done = false;
+    std::size_t smallest = std::min(lists.empty() ? std::size_t(n) : lists[0]->ids.size(),
+                                    approx.empty() ? std::size_t(n) : approx[0].list->size());
+    std::size_t first_approx = 0;
+    if (dated && date_hi - date_lo <= smallest) {
+      const auto& by_issued = sort_order(SortKey::issued).order;
+      cand.assign(by_issued.begin() + static_cast<std::ptrdiff_t>(date_lo),
+                  by_issued.begin() + static_cast<std::ptrdiff_t>(date_hi));
+      std::sort(cand.begin(), cand.end());
+      date_done = true;
+    } else if (!lists.empty() && (approx.empty() || lists[0]->ids.size() <= approx[0].list->size())) {
+      cand = lists[0]->ids;
+      lists.erase(lists.begin());
+    } else if (!approx.empty()) {
+      cand = *approx[0].list;
+      if (check[approx[0].word].word.size() == 3) check[approx[0].word].exact = true;
+      first_approx = 1;
+    } else {
+      cand.resize(n);
+      for (std::uint32_t i = 0; i < n; ++i) cand[i] = i;
+    }
+    for (const auto* list : lists) {
+      if (cand.empty()) break;
+      if (list->dense()) std::erase_if(cand, [&](std::uint32_t p) { return !list->has(p); });
+      else cand = index::intersect(cand, list->ids);
+    }
+    for (std::size_t i = first_approx; i < approx.size(); ++i) {
+      // Much larger gram lists cost more than checking the few candidates left.
+      if (cand.empty() || approx[i].list->size() > cand.size() * 32) break;
+      cand = index::intersect(cand, *approx[i].list);
+      if (check[approx[i].word].word.size() == 3) check[approx[i].word].exact = true;
+    }
+    if (dated && !date_done)
+      std::erase_if(cand, [&](std::uint32_t p) { return issued_[p] < from || issued_[p] > to; });
+    for (const auto& w : check) {
+      if (cand.empty() || w.exact) continue;
+      const std::boyer_moore_horspool_searcher search(w.word.begin(), w.word.end());
+      std::erase_if(cand, [&](std::uint32_t p) {
+        const std::string& hay = entries_[p].*(w.field);
+        return std::search(hay.begin(), hay.end(), search) == hay.end();
+      });
+    }
+    page.total = cand.size();
+    if (page.total <= q.offset) return page;
+    if (visits(page.total) < static_cast<double>(page.total)) {
+      bits.assign((n + 63) / 64, 0);
+      for (auto p : cand) bits[p >> 6] |= std::uint64_t{1} << (p & 63);
+      walk(want_of(page.total), [&](std::uint32_t p) { return bits[p >> 6] >> (p & 63) & 1; });
+      return page;
+    }
   }
 
-  page.total = cand.size();
-  if (page.total <= q.offset) return page;
-  auto want = want_of(page.total);
   // Sort the matching set by rank, only as far as the page reaches.
+  auto want = want_of(page.total);
   const auto& rank = sorted.rank;
   std::vector<std::uint32_t> ranks(cand.size());
   for (std::size_t i = 0; i < cand.size(); ++i) ranks[i] = rank[cand[i]];

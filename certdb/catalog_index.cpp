@@ -44,6 +44,25 @@ Postings intersect(const Postings& a, const Postings& b) {
   return out;
 }
 
+void PostingList::insert(std::uint32_t pos) {
+  insert_sorted(ids, pos);
+  if (dense()) {
+    if ((pos >> 6) >= bits.size()) bits.resize((pos >> 6) + 1, 0);
+    bits[pos >> 6] |= std::uint64_t{1} << (pos & 63);
+  }
+}
+
+void PostingList::erase(std::uint32_t pos) {
+  erase_sorted(ids, pos);
+  if (dense() && (pos >> 6) < bits.size()) bits[pos >> 6] &= ~(std::uint64_t{1} << (pos & 63));
+}
+
+void PostingList::make_dense_if_worth(std::size_t n) {
+  if (ids.size() * 32 < n || ids.empty()) return;
+  bits.assign((std::max<std::size_t>(n, ids.back() + std::size_t{1}) + 63) / 64, 0);
+  for (auto p : ids) bits[p >> 6] |= std::uint64_t{1} << (p & 63);
+}
+
 bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
 
 void GramIndex::grams(std::string_view text, std::vector<std::uint32_t>& out) {

@@ -24,6 +24,26 @@ bool contains(const Postings& p, std::uint32_t pos);
 // `b`: O(|a| log(|b| / |a|)) when `a` is the smaller list.
 Postings intersect(const Postings& a, const Postings& b);
 
+// A posting list that also keeps a bit per catalog position once it is
+// dense (it then costs no more than the list: 1 bit per position against
+// 32 bits per member): membership is one bit test, and an intersection of
+// dense lists is a word-wise AND.
+struct PostingList {
+  Postings ids;
+  std::vector<std::uint64_t> bits;  // empty unless dense
+
+  bool dense() const { return !bits.empty(); }
+  bool has(std::uint32_t pos) const {
+    if (!dense()) return contains(ids, pos);
+    auto w = pos >> 6;
+    return w < bits.size() && (bits[w] >> (pos & 63) & 1);
+  }
+  void insert(std::uint32_t pos);
+  void erase(std::uint32_t pos);
+  // Keeps bits when the list holds at least 1/32 of `n` positions.
+  void make_dense_if_worth(std::size_t n);
+};
+
 // Query words never hold white space (they are split on it), so grams with
 // white space are not indexed.
 bool is_space(unsigned char c);
