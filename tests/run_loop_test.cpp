@@ -3,6 +3,7 @@
 // sleeping or spawning anything.
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <map>
@@ -246,6 +247,135 @@ TEST_CASE("run loop (fakes): a reboot under an expects-reboot test reruns it as 
   o.run_dir = d2.path();
   REQUIRE(execute(plan, *j2, procs2, clock, o, nullptr).ok());
   CHECK_FALSE(has(procs2.envs["crash"], "CERTIFY_AFTER_REBOOT=1"));
+}
+
+namespace {
+
+// A sqlite VFS over the default one that watches write-ahead logs: `dirty`
+// when a frame was written to a WAL since its last xSync. A job's start
+// with a clean WAL means every commit before it, its own "running" state
+// included, reached the disk (synchronous=NORMAL leaves commits unsynced).
+struct SyncCounter {
+  struct File {
+    sqlite3_file base;
+    sqlite3_file* real;  // follows this struct in the same allocation
+    bool wal;
+  };
+  static inline sqlite3_vfs* parent = nullptr;
+  static inline bool dirty = false;
+  sqlite3_vfs vfs{};
+  sqlite3_io_methods io{};
+
+  SyncCounter() {
+    parent = sqlite3_vfs_find(nullptr);
+    vfs = *parent;
+    vfs.zName = "certify-sync-counter";
+    vfs.szOsFile = static_cast<int>(sizeof(File)) + parent->szOsFile;
+    vfs.xOpen = &open;
+    dirty = false;
+    sqlite3_vfs_register(&vfs, 1);
+  }
+  ~SyncCounter() {
+    sqlite3_vfs_unregister(&vfs);
+    sqlite3_vfs_register(parent, 1);
+  }
+  static sqlite3_file* real(sqlite3_file* f) { return reinterpret_cast<File*>(f)->real; }
+  static int open(sqlite3_vfs* self, const char* name, sqlite3_file* f, int flags, int* out) {
+    auto* file = reinterpret_cast<File*>(f);
+    file->real = reinterpret_cast<sqlite3_file*>(file + 1);
+    file->wal = (flags & SQLITE_OPEN_WAL) != 0;
+    int rc = parent->xOpen(parent, name, file->real, flags, out);
+    if (rc != SQLITE_OK || !file->real->pMethods) {
+      f->pMethods = nullptr;
+      return rc;
+    }
+    static sqlite3_io_methods io = [] {
+      sqlite3_io_methods m{};
+      m.iVersion = 3;
+      m.xClose = [](sqlite3_file* f) { return real(f)->pMethods->xClose(real(f)); };
+      m.xRead = [](sqlite3_file* f, void* b, int n, sqlite3_int64 o) { return real(f)->pMethods->xRead(real(f), b, n, o); };
+      m.xWrite = [](sqlite3_file* f, const void* b, int n, sqlite3_int64 o) {
+        if (reinterpret_cast<File*>(f)->wal) dirty = true;
+        return real(f)->pMethods->xWrite(real(f), b, n, o);
+      };
+      m.xTruncate = [](sqlite3_file* f, sqlite3_int64 n) { return real(f)->pMethods->xTruncate(real(f), n); };
+      m.xSync = [](sqlite3_file* f, int flags) {
+        int rc = real(f)->pMethods->xSync(real(f), flags);
+        if (rc == SQLITE_OK && reinterpret_cast<File*>(f)->wal) dirty = false;
+        return rc;
+      };
+      m.xFileSize = [](sqlite3_file* f, sqlite3_int64* n) { return real(f)->pMethods->xFileSize(real(f), n); };
+      m.xLock = [](sqlite3_file* f, int l) { return real(f)->pMethods->xLock(real(f), l); };
+      m.xUnlock = [](sqlite3_file* f, int l) { return real(f)->pMethods->xUnlock(real(f), l); };
+      m.xCheckReservedLock = [](sqlite3_file* f, int* r) { return real(f)->pMethods->xCheckReservedLock(real(f), r); };
+      m.xFileControl = [](sqlite3_file* f, int op, void* a) { return real(f)->pMethods->xFileControl(real(f), op, a); };
+      m.xSectorSize = [](sqlite3_file* f) { return real(f)->pMethods->xSectorSize(real(f)); };
+      m.xDeviceCharacteristics = [](sqlite3_file* f) { return real(f)->pMethods->xDeviceCharacteristics(real(f)); };
+      m.xShmMap = [](sqlite3_file* f, int i, int sz, int ext, void volatile** p) {
+        return real(f)->pMethods->xShmMap(real(f), i, sz, ext, p);
+      };
+      m.xShmLock = [](sqlite3_file* f, int o, int n, int fl) { return real(f)->pMethods->xShmLock(real(f), o, n, fl); };
+      m.xShmBarrier = [](sqlite3_file* f) { real(f)->pMethods->xShmBarrier(real(f)); };
+      m.xShmUnmap = [](sqlite3_file* f, int del) { return real(f)->pMethods->xShmUnmap(real(f), del); };
+      m.xFetch = [](sqlite3_file* f, sqlite3_int64 o, int n, void** p) { return real(f)->pMethods->xFetch(real(f), o, n, p); };
+      m.xUnfetch = [](sqlite3_file* f, sqlite3_int64 o, void* p) { return real(f)->pMethods->xUnfetch(real(f), o, p); };
+      return m;
+    }();
+    (void)self;
+    f->pMethods = &io;
+    return rc;
+  }
+};
+
+// Whether the WAL was synced when each job started.
+class SyncRecordingProcs : public FakeProcs {
+ public:
+  using FakeProcs::FakeProcs;
+  Result<int> start(const Launch& l) override {
+    auto pid = FakeProcs::start(l);
+    synced_at_start[starts.back().first] = !SyncCounter::dirty;
+    return pid;
+  }
+  std::map<std::string, bool> synced_at_start;
+};
+
+}  // namespace
+
+TEST_CASE("run loop (fakes): the journal is synced to disk before a job that expects a reboot or holds the system lock") {
+  SyncCounter counter;
+  certify::test::TempDir d;
+  Plan plan;
+  plan.jobs.push_back(job("a", 10, 60));
+  plan.jobs.push_back(job("b", 10, 60));
+  plan.jobs.push_back(job("crash", 10, 60));
+  plan.jobs.back().test.expects_reboot = true;
+  plan.jobs.push_back(job("c", 10, 60));
+  plan.jobs.push_back(job("inject", 10, 60));
+  plan.jobs.back().locks = {"system"};
+  plan.jobs.push_back(job("d", 10, 60));
+  auto j = Journal::create(d / "journal.db");
+  REQUIRE(j.ok());
+  REQUIRE(j->add_jobs(journal_records(plan)).ok());
+  FakeClock clock;
+  SyncRecordingProcs procs(clock);
+  RunOptions o;
+  o.jobs = 1;  // one at a time: each start follows the previous job's end
+  o.run_dir = d.path();
+  auto sum = execute(plan, *j, procs, clock, o, nullptr);
+  REQUIRE(sum.ok());
+  CHECK(sum->pass == 6);
+  REQUIRE(procs.synced_at_start.size() == 6);
+  CHECK(procs.synced_at_start["crash"]);
+  CHECK(procs.synced_at_start["inject"]);
+  // Ordinary jobs commit without an fsync (synchronous=NORMAL).
+  CHECK_FALSE(procs.synced_at_start["a"]);
+  CHECK_FALSE(procs.synced_at_start["b"]);
+  CHECK_FALSE(procs.synced_at_start["c"]);
+  CHECK_FALSE(procs.synced_at_start["d"]);
+  // The synced commit is the job's own "running" state: after it, the
+  // journal says the job was running, so a reboot completes it by its post-reboot check.
+  for (auto& r : j->jobs())
+    if (r.id == "crash") CHECK(r.attempts == 1);
 }
 
 TEST_CASE("run loop (fakes): events come in order with consistent counters; a resume says so") {
