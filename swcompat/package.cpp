@@ -12,6 +12,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "core/files.hpp"
@@ -339,6 +340,10 @@ std::vector<Dependency> rpm_relations(const RpmHeader& h, std::uint32_t name_tag
   if ((!flags.empty() && flags.size() != names.size()) || (!vers.empty() && vers.size() != names.size()))
     pkg.warnings.push_back("rpm header: dependency tag " + std::to_string(name_tag) + " arrays differ in length");
   std::vector<Dependency> out;
+  // rpm repeats a relation once per script phase that needs it (a
+  // Requires(pre) and a Requires(post) on /bin/sh are two entries that differ
+  // only in flag bits we do not report): keep the first of equal ones.
+  std::set<std::string> seen;
   for (std::size_t i = 0; i < names.size(); ++i) {
     std::uint64_t f = i < flags.size() ? flags[i] : 0;
     if (skip_rpmlib && (f & (1u << 24))) continue;  // RPMSENSE_RPMLIB: rpm's own features
@@ -347,6 +352,7 @@ std::vector<Dependency> rpm_relations(const RpmHeader& h, std::uint32_t name_tag
     d.version = i < vers.size() ? vers[i] : "";
     d.op = d.version.empty() ? "" : sense_op(f);
     if (d.op.empty()) d.version.clear();
+    if (!seen.insert(d.name + '\0' + d.op + '\0' + d.version).second) continue;
     out.push_back(std::move(d));
   }
   return out;

@@ -111,10 +111,8 @@ void collect_packages(Ctx& c) {
       for (auto& p : db->packages) {
         json provides = json::array(), requires_ = json::array();
         for (auto& dep : p.provides) provides.push_back(rpm_relation_text(dep));
-        std::set<std::string> seen;  // rpm repeats a requirement per script phase
         for (auto& g : p.depends)
-          for (auto& dep : g)
-            if (auto t = rpm_relation_text(dep); seen.insert(t).second) requires_.push_back(t);
+          for (auto& dep : g) requires_.push_back(rpm_relation_text(dep));
         std::string key = p.name;
         // Multilib: one name, several architectures (x86_64 and i686).
         if (d.contains(key)) key += ":" + p.architecture;

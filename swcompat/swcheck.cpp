@@ -314,7 +314,7 @@ json package_requirements(const Package& pkg) {
   for (auto& g : pkg.depends) {
     std::string key;
     for (auto& d : g) key += d.text() + "|";
-    if (!seen_groups.insert(key).second) continue;  // rpm repeats requires per script phase
+    if (!seen_groups.insert(key).second) continue;  // a control file may repeat a relation
     json alts = json::array();
     for (auto& d : g) alts.push_back({{"name", d.name}, {"op", d.op}, {"version", d.version}});
     req["depends"].push_back(alts);
