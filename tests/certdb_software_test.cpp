@@ -10,6 +10,7 @@
 #include "certdb_server.hpp"
 #include "core/files.hpp"
 #include "submit/bundle.hpp"
+#include "tests/testpackages.hpp"
 
 using namespace certify;
 using namespace certify::test;
@@ -18,15 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path test_packages() {
-  static const fs::path dir = [] {
-    auto out = build_path("test-packages");
-    auto r = run_command({source_path("tests/tools/make-test-packages.sh").string(), out.string()});
-    if (r.exit_code != 0) throw std::runtime_error("make-test-packages.sh failed: " + r.err);
-    return out;
-  }();
-  return dir;
-}
 
 json read_json_file(const fs::path& p) {
   auto t = read_file(p);

@@ -3,6 +3,7 @@
 
 #include "core/files.hpp"
 #include "swcompat/snapshot.hpp"
+#include "tests/testpackages.hpp"
 #include "tests/testutil.hpp"
 
 using namespace certify;
@@ -13,15 +14,7 @@ namespace {
 
 std::string certify_bin() { return test::build_path("cli/certify").string(); }
 
-fs::path pkgs() {
-  static const fs::path dir = [] {
-    auto out = test::build_path("test-packages");
-    auto r = test::run_command({test::source_path("tests/tools/make-test-packages.sh").string(), out.string()});
-    if (r.exit_code != 0) throw std::runtime_error("make-test-packages.sh failed: " + r.err);
-    return out;
-  }();
-  return dir;
-}
+fs::path pkgs() { return test::test_packages(); }
 
 std::string host() { return test::fixture("swcompat/snapshot-host.json").string(); }
 std::string guest() { return test::fixture("swcompat/snapshot-lab-guest.json").string(); }

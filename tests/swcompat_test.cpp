@@ -18,6 +18,7 @@
 #include "swcompat/srcscan.hpp"
 #include "swcompat/swcheck.hpp"
 #include "swcompat/version.hpp"
+#include "tests/testpackages.hpp"
 #include "tests/testutil.hpp"
 
 using namespace certify;
@@ -36,17 +37,7 @@ const LicenseList& licenses() {
   return list;
 }
 
-// The real and crafted packages (tests/tools/make-test-packages.sh), made
-// once per build tree.
-fs::path packages() {
-  static const fs::path dir = [] {
-    auto out = test::build_path("test-packages");
-    auto r = test::run_command({test::source_path("tests/tools/make-test-packages.sh").string(), out.string()});
-    if (r.exit_code != 0) throw std::runtime_error("make-test-packages.sh failed: " + r.err);
-    return out;
-  }();
-  return dir;
-}
+fs::path packages() { return test::test_packages(); }
 
 fs::path real_pkg(const std::string& prefix) {
   for (auto& e : fs::directory_iterator(packages() / "real"))
