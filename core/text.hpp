@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace certify {
 
@@ -11,5 +12,10 @@ namespace certify {
 // surrogates, code points above U+10FFFF, truncated sequences) become '?'.
 std::string valid_utf8(std::string_view in);
 bool is_valid_utf8(std::string_view in);
+
+// The lines of `text` without their '\n'; a last line without one counts,
+// an empty text has none, so "a\n\nb\n" is {"a", "", "b"}. The views point
+// into `text`.
+std::vector<std::string_view> split_lines(std::string_view text);
 
 }  // namespace certify

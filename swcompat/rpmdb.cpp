@@ -6,6 +6,8 @@
 
 #include <memory>
 
+#include "core/text.hpp"
+
 namespace certify::swcompat {
 
 namespace {
@@ -119,14 +121,8 @@ Result<RpmDb> read_rpmdb(const probe::Sysroot& root, const RpmDbLocation& where,
   // rpmdb exits 0 even when it cannot open the database; its "error:"
   // lines tell.
   std::vector<std::string> errors;
-  std::size_t pos = 0;
-  while (pos < r.errors.size()) {
-    auto nl = r.errors.find('\n', pos);
-    if (nl == std::string::npos) nl = r.errors.size();
-    auto line = r.errors.substr(pos, nl - pos);
-    if (line.rfind("error: ", 0) == 0) errors.push_back(line.substr(7));
-    pos = nl + 1;
-  }
+  for (auto line : split_lines(r.errors))
+    if (line.starts_with("error: ")) errors.emplace_back(line.substr(7));
   if (r.output.empty() && !errors.empty()) {
     std::string msg;
     for (auto& e : errors) msg += (msg.empty() ? "" : "; ") + e;

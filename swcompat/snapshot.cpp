@@ -15,6 +15,7 @@
 
 #include "certify_config.h"
 #include "core/files.hpp"
+#include "core/text.hpp"
 #include "probe/probe.hpp"
 #include "swcompat/elf.hpp"
 #include "swcompat/package.hpp"
@@ -36,18 +37,6 @@ struct Ctx {
   void source(const std::string& dim, const std::string& what) { snap["sources"][dim] = what; }
   json& dim(const std::string& name) { return snap["dimensions"][name]; }
 };
-
-std::vector<std::string> lines_of(std::string_view text) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    auto nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) nl = text.size();
-    out.emplace_back(text.substr(pos, nl - pos));
-    pos = nl + 1;
-  }
-  return out;
-}
 
 std::vector<std::string> words_of(std::string_view line) {
   std::istringstream is{std::string(line)};
@@ -176,7 +165,7 @@ void collect_kconfig(Ctx& c) {
       c.warn("kconfig", path + ": " + text.message());
       continue;
     }
-    for (auto& line : lines_of(*text)) {
+    for (auto& line : split_lines(*text)) {
       if (line.rfind("CONFIG_", 0) == 0) {
         auto eq = line.find('=');
         if (eq != std::string::npos) d[line.substr(0, eq)] = line.substr(eq + 1);
@@ -270,21 +259,21 @@ void collect_modules(Ctx& c) {
   if (!c.kernel_release.empty()) {
     auto dir = "/lib/modules/" + c.kernel_release;
     if (auto dep = c.root.read(dir + "/modules.dep", 64u << 20)) {
-      for (auto& line : lines_of(*dep)) {
+      for (auto& line : split_lines(*dep)) {
         auto colon = line.find(':');
         if (colon == std::string::npos) continue;
-        d[module_name(line.substr(0, colon))] = {{"available", true}, {"builtin", false}, {"loaded", false}};
+        d[module_name(std::string(line.substr(0, colon)))] = {{"available", true}, {"builtin", false}, {"loaded", false}};
       }
       srcs += dir + "/modules.dep ";
     }
     if (auto b = c.root.read(dir + "/modules.builtin", 64u << 20)) {
-      for (auto& line : lines_of(*b))
-        if (!line.empty()) d[module_name(line)] = {{"available", true}, {"builtin", true}, {"loaded", true}};
+      for (auto& line : split_lines(*b))
+        if (!line.empty()) d[module_name(std::string(line))] = {{"available", true}, {"builtin", true}, {"loaded", true}};
       srcs += dir + "/modules.builtin ";
     }
   }
   if (auto m = c.root.read("/proc/modules", 16u << 20)) {
-    for (auto& line : lines_of(*m)) {
+    for (auto& line : split_lines(*m)) {
       auto w = words_of(line);
       if (w.empty()) continue;
       auto& e = d[w[0]];
@@ -307,7 +296,7 @@ void collect_syscalls(Ctx& c) {
     return;
   }
   static const char* k_prefixes[] = {"__x64_sys_", "__arm64_sys_", "__riscv_sys_", "__s390x_sys_", "__s390_sys_", "sys_"};
-  for (auto& line : lines_of(*ks)) {
+  for (auto& line : split_lines(*ks)) {
     auto w = words_of(line);
     if (w.size() < 3 || (w[1] != "T" && w[1] != "t") || w.size() > 3) continue;  // modules' symbols have [mod]
     for (auto* p : k_prefixes) {
@@ -392,7 +381,7 @@ void collect_environment(Ctx& c) {
     auto t = c.root.read(path, 1 << 20);
     if (!t) return;
     srcs += path + " ";
-    for (auto& line : lines_of(*t)) {
+    for (auto& line : split_lines(*t)) {
       if (line.empty() || line[0] == '#') continue;
       if (line.rfind("export ", 0) == 0) line = line.substr(7);
       auto eq = line.find('=');
@@ -450,7 +439,7 @@ void collect_ports(Ctx& c) {
     if (!t) continue;
     any = true;
     bool tcp = proto[0] == 't', v6 = std::string(proto).ends_with("6");
-    auto lines = lines_of(*t);
+    auto lines = split_lines(*t);
     for (std::size_t i = 1; i < lines.size(); ++i) {
       auto w = words_of(lines[i]);
       if (w.size() < 4) continue;
@@ -476,7 +465,7 @@ std::vector<std::string> library_dirs(Ctx& c) {
   std::function<void(const std::string&, int)> read_conf = [&](const std::string& path, int depth) {
     auto t = c.root.read(path, 1 << 20);
     if (!t || depth > 4) return;
-    for (auto& line : lines_of(*t)) {
+    for (auto& line : split_lines(*t)) {
       auto w = words_of(line.substr(0, line.find('#')));
       if (w.empty()) continue;
       if (w[0] == "include" && w.size() >= 2) {
@@ -620,7 +609,7 @@ Result<json> load_snapshot(const fs::path& path) {
 std::map<std::string, KernelSymbol> parse_module_symvers(std::string_view text, std::vector<std::string>& errors) {
   std::map<std::string, KernelSymbol> out;
   int no = 0;
-  for (auto& line : lines_of(text)) {
+  for (auto& line : split_lines(text)) {
     ++no;
     if (line.empty()) continue;
     std::vector<std::string> cols;
@@ -628,7 +617,7 @@ std::map<std::string, KernelSymbol> parse_module_symvers(std::string_view text, 
     while (pos <= line.size()) {
       auto tab = line.find('\t', pos);
       if (tab == std::string::npos) tab = line.size();
-      cols.push_back(line.substr(pos, tab - pos));
+      cols.emplace_back(line.substr(pos, tab - pos));
       pos = tab + 1;
     }
     if (cols.size() < 4 || cols[0].rfind("0x", 0) != 0 || cols[1].empty()) {
@@ -642,7 +631,7 @@ std::map<std::string, KernelSymbol> parse_module_symvers(std::string_view text, 
 
 std::map<std::string, KernelSymbol> parse_kallsyms_exports(std::string_view text) {
   std::map<std::string, KernelSymbol> out;
-  for (auto& line : lines_of(text)) {
+  for (auto& line : split_lines(text)) {
     auto w = words_of(line);
     if (w.size() < 3 || w[2].rfind("__ksymtab_", 0) != 0) continue;
     auto name = w[2].substr(10);

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "core/files.hpp"
+#include "core/text.hpp"
 
 namespace certify::swcompat {
 
@@ -115,12 +116,7 @@ void scan_source_text(const std::string& name, std::string_view text, SourceScan
   }
   bool cfile = c_like(name), bfile = build_file(name);
   int no = 0;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    auto nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) nl = text.size();
-    auto line = text.substr(pos, nl - pos);
-    pos = nl + 1;
+  for (auto line : split_lines(text)) {
     ++no;
     auto first = line.find_first_not_of(" \t");
     std::string trimmed(first == std::string_view::npos ? "" : line.substr(first));

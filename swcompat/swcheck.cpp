@@ -12,6 +12,7 @@
 
 #include "certify_config.h"
 #include "core/files.hpp"
+#include "core/text.hpp"
 #include "swcompat/rpmdb.hpp"
 #include "swcompat/elf.hpp"
 #include "swcompat/snapshot.hpp"
@@ -274,12 +275,8 @@ DeclaredLicense declared_license(const Package& pkg, const LicenseList& list) {
   if (pkg.license.empty()) return out;
   if (pkg.license_origin == "debian/copyright (DEP-5)") {
     std::vector<std::string> parts;
-    std::size_t pos = 0;
-    while (pos <= pkg.license.size()) {
-      auto nl = pkg.license.find('\n', pos);
-      if (nl == std::string::npos) nl = pkg.license.size();
-      auto line = pkg.license.substr(pos, nl - pos);
-      pos = nl + 1;
+    for (auto view : split_lines(pkg.license)) {
+      std::string line(view);
       if (line.empty()) continue;
       auto t = dep5_to_spdx(line, list);
       out.notes.push_back("DEP-5 \"" + line + "\" -> " + t.expression);

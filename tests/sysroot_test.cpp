@@ -68,3 +68,12 @@ TEST_CASE("attributes with invalid UTF-8 come back valid, so JSON output cannot 
   CHECK(certify::valid_utf8("\xc0\xaf") == "??");               // an overlong '/'
   CHECK(certify::valid_utf8("ok \xf0\x9f\x98\x80") == "ok \xf0\x9f\x98\x80");
 }
+
+TEST_CASE("split_lines: lines without their newline; a last line without one counts") {
+  using V = std::vector<std::string_view>;
+  CHECK(certify::split_lines("") == V{});
+  CHECK(certify::split_lines("\n") == V{""});
+  CHECK(certify::split_lines("a\n\nb\n") == V{"a", "", "b"});
+  CHECK(certify::split_lines("a\nb") == V{"a", "b"});
+  CHECK(certify::split_lines("a\r\n") == V{"a\r"});  // bytes are kept
+}
