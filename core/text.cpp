@@ -5,11 +5,7 @@
 
 namespace certify {
 
-namespace {
-
-// Length of the valid UTF-8 sequence at in[i], or 0 when it is not one
-// (overlong forms, surrogates, code points above U+10FFFF, truncation).
-std::size_t sequence_length(std::string_view in, std::size_t i) {
+std::size_t utf8_sequence_length(std::string_view in, std::size_t i) {
   auto c = static_cast<unsigned char>(in[i]);
   std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
   bool ok = len > 0 && i + len <= in.size();
@@ -24,11 +20,9 @@ std::size_t sequence_length(std::string_view in, std::size_t i) {
   return ok ? len : 0;
 }
 
-}  // namespace
-
 bool is_valid_utf8(std::string_view in) {
   for (std::size_t i = 0; i < in.size();) {
-    auto len = sequence_length(in, i);
+    auto len = utf8_sequence_length(in, i);
     if (len == 0) return false;
     i += len;
   }
@@ -39,7 +33,7 @@ std::string valid_utf8(std::string_view in) {
   std::string out;
   out.reserve(in.size());
   for (std::size_t i = 0; i < in.size();) {
-    if (auto len = sequence_length(in, i)) {
+    if (auto len = utf8_sequence_length(in, i)) {
       out.append(in.substr(i, len));
       i += len;
     } else {

@@ -1,6 +1,7 @@
 // Text helpers shared by every module.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,10 @@ namespace certify {
 // surrogates, code points above U+10FFFF, truncated sequences) become '?'.
 std::string valid_utf8(std::string_view in);
 bool is_valid_utf8(std::string_view in);
+// Length of the valid UTF-8 sequence at in[i] (i < in.size()), or 0 when it
+// is not one (overlong forms, surrogates, code points above U+10FFFF,
+// truncation).
+std::size_t utf8_sequence_length(std::string_view in, std::size_t i);
 
 // The lines of `text` without their '\n'; a last line without one counts,
 // an empty text has none, so "a\n\nb\n" is {"a", "", "b"}. The views point

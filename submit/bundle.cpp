@@ -20,6 +20,7 @@
 
 #include "certify_config.h"
 #include "core/files.hpp"
+#include "core/text.hpp"
 
 namespace certify::submit {
 namespace {
@@ -35,45 +36,13 @@ constexpr std::string_view k_zstd_magic = "\x28\xb5\x2f\xfd";
 // ---------------------------------------------------------------------------
 // Names
 
-// Length of the valid UTF-8 sequence at s[i], or 0 (overlongs, surrogates
-// and code points past U+10FFFF are invalid).
-std::size_t utf8_len(std::string_view s, std::size_t i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) return 1;
-  std::size_t n = 0;
-  std::uint32_t cp = 0;
-  if ((c & 0xe0) == 0xc0) n = 2, cp = c & 0x1f;
-  else if ((c & 0xf0) == 0xe0) n = 3, cp = c & 0x0f;
-  else if ((c & 0xf8) == 0xf0) n = 4, cp = c & 0x07;
-  else return 0;
-  if (i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    auto d = static_cast<unsigned char>(s[i + k]);
-    if ((d & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (d & 0x3f);
-  }
-  if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-      (cp >= 0xd800 && cp <= 0xdfff))
-    return 0;
-  return n;
-}
-
-bool valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    auto n = utf8_len(s, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
-
 // A path a member may have: relative, '/'-separated, no empty, "." or ".."
 // parts, printable UTF-8 (no control characters, no backslash).
 Status check_path(std::string_view p, std::size_t max_bytes) {
   if (p.empty()) return make_error("member with an empty name");
   auto shown = display_name(p);
   if (p.size() > max_bytes) return make_error(shown + ": name longer than " + std::to_string(max_bytes) + " bytes");
-  if (!valid_utf8(p)) return make_error(shown + ": name is not valid UTF-8");
+  if (!is_valid_utf8(p)) return make_error(shown + ": name is not valid UTF-8");
   if (p.front() == '/') return make_error(shown + ": absolute path");
   for (char c : p)
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '\\')
@@ -571,7 +540,7 @@ std::string display_name(std::string_view name) {
   bool cut = name.size() > 200;
   if (cut) name = name.substr(0, 200);
   for (std::size_t i = 0; i < name.size();) {
-    auto n = utf8_len(name, i);
+    auto n = utf8_sequence_length(name, i);
     auto c = static_cast<unsigned char>(name[i]);
     if (n == 0 || c < 0x20 || c == 0x7f) {
       out += "\\x";
