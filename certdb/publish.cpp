@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <array>
@@ -23,11 +24,9 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <span>
@@ -277,6 +276,45 @@ Status write_site_file(const fs::path& path, std::string_view data, bool fresh) 
   return st;
 }
 
+// A file mapped read-only (the records, a published block): the kernel's
+// page cache is read in place, nothing is copied.
+class Mapping {
+ public:
+  explicit Mapping(const fs::path& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      error_ = errno_text(path, "cannot open");
+      return;
+    }
+    struct stat sb;
+    if (::fstat(fd, &sb) != 0) {
+      error_ = errno_text(path, "cannot stat");
+    } else if (sb.st_size > 0) {
+      void* p = ::mmap(nullptr, static_cast<std::size_t>(sb.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p == MAP_FAILED) {
+        error_ = errno_text(path, "cannot map");
+      } else {
+        data_ = static_cast<const char*>(p);
+        size_ = static_cast<std::size_t>(sb.st_size);
+        ::madvise(p, size_, MADV_SEQUENTIAL);
+      }
+    }
+    ::close(fd);
+  }
+  ~Mapping() {
+    if (data_) ::munmap(const_cast<char*>(data_), size_);
+  }
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  const std::string& error() const { return error_; }
+  std::string_view view() const { return {data_, size_}; }
+
+ private:
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::string error_;
+};
+
 std::string block_name(const char* dir, std::size_t b, const char* ext) {
   char name[48];
   std::snprintf(name, sizeof name, "%s/%05zu.%s", dir, b, ext);
@@ -305,70 +343,175 @@ Hash subtree_root(std::vector<Hash> level) {
   return level.front();
 }
 
-// A block's files, rendered from its entries in id order:
+// One certificate of a block: an entry already made, or a record line that
+// is made into one as the block is written (the line's leaf must be `leaf`
+// when given; `line_number` names the line of the input in errors).
+struct Item {
+  const CertificateEntry* entry = nullptr;
+  std::string_view line;
+  const Hash* leaf = nullptr;
+  std::size_t line_number = 0;
+};
+
+// One file of a block, written while it is rendered, in chunks, with its
+// SHA-256 taken on the way: a block is never held whole in memory, which
+// matters where every first touch of a page costs a fault (~100 us on this
+// kind of VM).
+class StreamFile {
+ public:
+  static constexpr std::size_t k_chunk = 256 * 1024;
+  StreamFile() : ctx_(EVP_MD_CTX_new()) { buf_.reserve(k_chunk + 4096); }
+
+  void open(const fs::path& path, bool fresh, bool digest) {
+    path_ = path;
+    fresh_ = fresh;
+    digest_ = digest;
+    target_ = path;
+    if (!fresh) target_ += ".tmp";
+    error_.clear();
+    size_ = 0;
+    buf_.clear();
+    fd_ = ::open(target_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) error_ = errno_text(target_, "cannot create");
+    if (digest_ && (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1)) error_ = "SHA-256 failed (OpenSSL)";
+  }
+  void append(std::string_view s) {
+    buf_ += s;
+    if (buf_.size() >= k_chunk) flush();
+  }
+  // Closes the file and puts it in place; false (and nothing left behind) on error.
+  bool finish() {
+    flush();
+    if (fd_ >= 0 && ::close(fd_) != 0 && error_.empty()) error_ = errno_text(target_, "cannot close");
+    fd_ = -1;
+    if (error_.empty() && digest_) {
+      unsigned len = 0;
+      if (EVP_DigestFinal_ex(ctx_.get(), sha_.data(), &len) != 1) error_ = "SHA-256 failed (OpenSSL)";
+    }
+    if (error_.empty() && !fresh_ && ::rename(target_.c_str(), path_.c_str()) != 0)
+      error_ = errno_text(path_, "cannot rename into");
+    if (!error_.empty()) ::unlink(target_.c_str());
+    return error_.empty();
+  }
+  void abandon() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    ::unlink(target_.c_str());
+  }
+  const std::string& error() const { return error_; }
+  std::uint64_t size() const { return size_; }
+  const Hash& sha() const { return sha_; }
+
+ private:
+  void flush() {
+    if (!error_.empty() || buf_.empty()) {
+      buf_.clear();
+      return;
+    }
+    if (digest_ && EVP_DigestUpdate(ctx_.get(), buf_.data(), buf_.size()) != 1) error_ = "SHA-256 failed (OpenSSL)";
+    if (auto st = write_fd(fd_, target_, buf_); !st) error_ = st.message();
+    size_ += buf_.size();
+    buf_.clear();
+  }
+
+  fs::path path_, target_;
+  bool fresh_ = false, digest_ = false;
+  int fd_ = -1;
+  std::string buf_, error_;
+  std::uint64_t size_ = 0;
+  Hash sha_{};
+  std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx_;
+};
+
+// A block's files, rendered from its certificates in id order:
 //   list/NNNNN.jsonl  the records, one a line (the Merkle leaves' bytes)
 //   csv/NNNNN.csv     the same as CSV with its header
 //   search/NNNNN.js   the search page's rows: certifySearch.shard(k,[row,...]);
 //   cert/NNNNN.js     the records for cert.html: certifyCert.block(k,[record,...]);
 //                     (a JSON object is a JavaScript expression, so the page
 //                     loads it with a <script> element, which file:// allows)
-struct BlockOut {
-  BlockState state;
-  std::array<std::string, 4> data;
+// A writer per thread, reused from block to block.
+struct BlockWriter {
+  std::array<StreamFile, 4> files;
+  std::vector<Hash> leaves;
 };
 
-void render_block(std::size_t k, std::span<const CertificateEntry* const> es, BlockOut& out) {
-  auto& [list, csv, search, cert] = out.data;
-  std::size_t bytes = 0;
-  for (const auto* e : es) bytes += e->record.size() + 2;
-  list.clear();
-  list.reserve(bytes);
-  cert.reserve(bytes + 64);
-  csv = std::string(k_csv_header) + "\r\n";
-  search = "certifySearch.shard(" + std::to_string(k) + ",[\n";
-  cert = "certifyCert.block(" + std::to_string(k) + ",[\n";
-  std::vector<Hash> leaves;
-  leaves.reserve(es.size());
-  auto& st = out.state;
-  for (std::size_t i = 0; i < es.size(); ++i) {
-    const CertificateEntry& e = *es[i];
-    list += e.record;
-    list += '\n';
-    csv += e.csv;
-    csv += "\r\n";
-    if (i) {
-      search += ",\n";
-      cert += ",\n";
+Result<BlockState> write_block(std::size_t k, std::span<const Item> items, const fs::path& dir, bool fresh,
+                               BlockWriter& w) {
+  auto rels = block_files(k);
+  auto& [list, csv, search, cert] = w.files;
+  for (std::size_t f = 0; f < 4; ++f) w.files[f].open(dir / rels[f], fresh, f < 2);
+  csv.append(k_csv_header);
+  csv.append("\r\n");
+  search.append("certifySearch.shard(" + std::to_string(k) + ",[\n");
+  cert.append("certifyCert.block(" + std::to_string(k) + ",[\n");
+  BlockState st;
+  w.leaves.clear();
+  std::optional<Error> error;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const Item& it = items[i];
+    std::optional<Result<CertificateEntry>> made;
+    if (!it.entry) {
+      made.emplace(make_entry(it.line));
+      if (!*made) {
+        error = make_error(it.line_number ? "line " + std::to_string(it.line_number) + ": " + made->message()
+                                          : rels[0] + ": " + made->message() + " (publish the whole list again)");
+        break;
+      }
+      if (it.leaf && (*made)->leaf != *it.leaf) {
+        error = make_error("line " + std::to_string(it.line_number) + ": the record changed while it was published");
+        break;
+      }
     }
-    search += e.row;
-    cert += e.record;
-    leaves.push_back(e.leaf);
+    const CertificateEntry& e = it.entry ? *it.entry : made->value();
+    list.append(e.record);
+    list.append("\n");
+    csv.append(e.csv);
+    csv.append("\r\n");
+    if (i) {
+      search.append(",\n");
+      cert.append(",\n");
+    }
+    search.append(e.row);
+    cert.append(e.record);
+    w.leaves.push_back(e.leaf);
     add_facets(st.facets, e);
+    if (i == 0) st.first = e.id;
+    if (i + 1 == items.size()) st.last = e.id;
   }
-  search += "]);\n";
-  cert += "]);\n";
-  st.first = es.front()->id;
-  st.last = es.back()->id;
-  st.count = es.size();
-  st.node = subtree_root(std::move(leaves));
-  st.list_sha = sha256_raw(list);
-  st.csv_sha = sha256_raw(csv);
+  search.append("]);\n");
+  cert.append("]);\n");
+  if (error) {
+    for (auto& f : w.files) f.abandon();
+    return *error;
+  }
+  for (std::size_t f = 0; f < 4; ++f)
+    if (!w.files[f].finish()) {
+      std::string msg = w.files[f].error();
+      for (std::size_t g = f + 1; g < 4; ++g) w.files[g].abandon();
+      return make_error(msg);
+    }
+  st.count = items.size();
+  st.node = subtree_root(w.leaves);
+  st.list_sha = list.sha();
+  st.csv_sha = csv.sha();
   st.list_size = list.size();
   st.csv_size = csv.size();
   st.search_size = search.size();
   st.cert_size = cert.size();
+  return st;
 }
 
 // What one publication writes: every block's state, with `dirty` ones to be
-// rendered from `entries` (which fills `out` with the block's entries in id
-// order, keeping any it has to make in `storage`).
+// written from the certificates `items` gives (in id order).
 struct Plan {
   std::size_t count = 0;
   std::vector<BlockState> blocks;
   std::vector<char> dirty;
-  std::function<Status(std::size_t k, std::vector<const CertificateEntry*>& out,
-                       std::deque<CertificateEntry>& storage)>
-      entries;
+  std::function<Status(std::size_t k, std::vector<Item>& out)> items;
+  // Check that the files of clean blocks are there (a stat each): a full
+  // publication repairs a site; an incremental one trusts the state.
+  bool check_files = true;
 };
 
 // Where a publication writes: the site itself, or for a first publication a
@@ -451,7 +594,7 @@ Result<PublishStats> write_site(Plan& plan, const State& old, const PublishOptio
 
   // A block file missing or of the wrong size is written again.
   plan.dirty.resize(blocks, 1);
-  if (!target.fresh)
+  if (!target.fresh && plan.check_files)
     for (std::size_t k = 0; k < blocks; ++k) {
       if (plan.dirty[k]) continue;
       const auto& bs = plan.blocks[k];
@@ -474,37 +617,29 @@ Result<PublishStats> write_site(Plan& plan, const State& old, const PublishOptio
   std::vector<std::vector<std::string>> written(threads);
   std::vector<std::uint64_t> bytes(threads, 0);
   auto work = [&](unsigned t) {
-    std::vector<const CertificateEntry*> es;
-    std::deque<CertificateEntry> storage;
-    BlockOut out;
+    std::vector<Item> items;
+    auto w = std::make_unique<BlockWriter>();
     for (std::size_t j; (j = next++) < todo.size();) {
       std::size_t k = todo[j];
-      es.clear();
-      storage.clear();
-      if (auto st = plan.entries(k, es, storage); !st) {
+      items.clear();
+      auto st = plan.items(k, items);
+      if (st && items.size() != std::min(block_size, n - k * block_size))
+        st = make_error("internal error: block " + std::to_string(k) + " has " + std::to_string(items.size()) +
+                        " certificates");
+      if (!st) {
         errors[t] = st.error();
         next = todo.size();
         return;
       }
-      if (es.empty() || es.size() != std::min(block_size, n - k * block_size)) {
-        errors[t] = make_error("internal error: block " + std::to_string(k) + " has " + std::to_string(es.size()) +
-                               " certificates");
+      auto bs = write_block(k, items, dir, target.fresh, *w);
+      if (!bs) {
+        errors[t] = bs.error();
         next = todo.size();
         return;
       }
-      out.state = BlockState{};
-      render_block(k, es, out);
-      auto rels = block_files(k);
-      for (std::size_t f = 0; f < 4; ++f) {
-        if (auto st = write_site_file(dir / rels[f], out.data[f], target.fresh); !st) {
-          errors[t] = st.error();
-          next = todo.size();
-          return;
-        }
-        written[t].push_back(rels[f]);
-        bytes[t] += out.data[f].size();
-      }
-      plan.blocks[k] = std::move(out.state);
+      for (const auto& rel : block_files(k)) written[t].push_back(rel);
+      bytes[t] += bs->list_size + bs->csv_size + bs->search_size + bs->cert_size;
+      plan.blocks[k] = std::move(*bs);
     }
   };
   {
@@ -726,6 +861,16 @@ Result<Prepared> prepare(const PublishOptions& opt) {
   return p;
 }
 
+// The id of a record line (simdjson), without making the whole entry.
+std::optional<std::string> record_id(std::string_view line) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element r;
+  std::string_view id;
+  if (parser.parse(line.data(), line.size(), true).get(r) != simdjson::SUCCESS || r["id"].get(id) != simdjson::SUCCESS)
+    return std::nullopt;
+  return std::string(id);
+}
+
 // Splits JSON Lines into lines (1-based numbers kept), skipping blank ones.
 struct Line {
   std::string_view text;
@@ -802,9 +947,9 @@ Result<PublishStats> publish_site(const Catalog& catalog, const PublishOptions& 
       plan, prep->old, prep->comparable, [&](std::size_t i) -> std::string_view { return entries[i]->id; },
       [&](std::size_t i) -> const Hash& { return entries[i]->leaf; }, opt.bucket_level);
   const std::size_t block_size = std::size_t{1} << opt.bucket_level;
-  plan.entries = [&](std::size_t k, std::vector<const CertificateEntry*>& out, std::deque<CertificateEntry>&) {
+  plan.items = [&](std::size_t k, std::vector<Item>& out) {
     for (std::size_t i = k * block_size; i < std::min(entries.size(), (k + 1) * block_size); ++i)
-      out.push_back(entries[i]);
+      out.push_back({entries[i], {}, nullptr, 0});
     return ok_status();
   };
   phases.mark("order");
@@ -817,8 +962,12 @@ Result<PublishStats> publish_records(std::string_view jsonl, const PublishOption
   if (!prep) return prep.error();
   const auto lines = split_lines(jsonl);
 
-  // Every record is checked (and its leaf hashed) before anything is
-  // written; only the id and the leaf are kept, the blocks parse again.
+  // A site that is served is changed only by a list valid throughout: every
+  // record is checked (and its leaf hashed, to find the unchanged blocks)
+  // before anything is written. A first publication goes to a new directory
+  // that a failure removes, so there only the ids are read now and the
+  // records are checked as their blocks are written. The blocks parse again.
+  const bool check_first = !prep->target.fresh;
   struct Key {
     std::string id;
     Hash leaf;
@@ -830,6 +979,12 @@ Result<PublishStats> publish_records(std::string_view jsonl, const PublishOption
   auto parse = [&](unsigned t) {
     std::size_t from = lines.size() * t / threads, to = lines.size() * (t + 1) / threads;
     for (std::size_t i = from; i < to; ++i) {
+      if (!check_first) {
+        if (auto id = record_id(lines[i].text)) {
+          keys[i] = {std::move(*id), Hash{}, i};
+          continue;
+        }
+      }
       auto e = make_entry(lines[i].text);
       if (!e) {
         errors[t] = {lines[i].number, e.error()};
@@ -866,60 +1021,21 @@ Result<PublishStats> publish_records(std::string_view jsonl, const PublishOption
       plan, prep->old, prep->comparable, [&](std::size_t i) -> std::string_view { return keys[i].id; },
       [&](std::size_t i) -> const Hash& { return keys[i].leaf; }, opt.bucket_level);
   const std::size_t block_size = std::size_t{1} << opt.bucket_level;
-  plan.entries = [&](std::size_t k, std::vector<const CertificateEntry*>& out, std::deque<CertificateEntry>& storage) {
+  plan.items = [&](std::size_t k, std::vector<Item>& out) {
     for (std::size_t i = k * block_size; i < std::min(keys.size(), (k + 1) * block_size); ++i) {
       const Line& line = lines[keys[i].line];
-      auto e = make_entry(line.text);
-      if (!e || e->leaf != keys[i].leaf)
-        return Status(make_error("line " + std::to_string(line.number) + ": record changed while publishing"));
-      storage.push_back(std::move(e.value()));
-      out.push_back(&storage.back());
+      out.push_back({nullptr, line.text, check_first ? &keys[i].leaf : nullptr, line.number});
     }
     return ok_status();
   };
-  return run_publication(plan, prep->old, opt, prep->target, phases);
+  auto r = run_publication(plan, prep->old, opt, prep->target, phases);
+  if (!r && !check_first) {
+    // Blocks fail in parallel: name the first bad line of the file.
+    for (const auto& line : lines)
+      if (auto e = make_entry(line.text); !e) return make_error("line " + std::to_string(line.number) + ": " + e.message());
+  }
+  return r;
 }
-
-namespace {
-
-class Mapping {
- public:
-  explicit Mapping(const fs::path& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      error_ = errno_text(path, "cannot open");
-      return;
-    }
-    struct stat sb;
-    if (::fstat(fd, &sb) != 0) {
-      error_ = errno_text(path, "cannot stat");
-    } else if (sb.st_size > 0) {
-      void* p = ::mmap(nullptr, static_cast<std::size_t>(sb.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-      if (p == MAP_FAILED) {
-        error_ = errno_text(path, "cannot map");
-      } else {
-        data_ = static_cast<const char*>(p);
-        size_ = static_cast<std::size_t>(sb.st_size);
-        ::madvise(p, size_, MADV_SEQUENTIAL);
-      }
-    }
-    ::close(fd);
-  }
-  ~Mapping() {
-    if (data_) ::munmap(const_cast<char*>(data_), size_);
-  }
-  Mapping(const Mapping&) = delete;
-  Mapping& operator=(const Mapping&) = delete;
-  const std::string& error() const { return error_; }
-  std::string_view view() const { return {data_, size_}; }
-
- private:
-  const char* data_ = nullptr;
-  std::size_t size_ = 0;
-  std::string error_;
-};
-
-}  // namespace
 
 Result<PublishStats> publish_records_file(const fs::path& records, const PublishOptions& opt) {
   Mapping m(records);
@@ -946,29 +1062,34 @@ Result<PublishStats> publish_changes(std::string_view changes_jsonl, const Publi
   }
   phases.mark("state and changes");
 
-  // The published blocks a change falls in, read back and checked against
-  // the state (their records are parsed again for the CSV and search rows).
+  // The published blocks a change falls in, mapped and checked against the
+  // state; their lines are made into entries only as the block is written.
   const std::size_t block_size = std::size_t{1} << opt.bucket_level;
   const std::size_t old_blocks = old.blocks.size();
-  std::map<std::size_t, std::vector<CertificateEntry>> loaded;
-  auto load = [&](std::size_t ob) -> Result<std::vector<CertificateEntry>*> {
+  struct OldBlock {
+    std::unique_ptr<Mapping> map;
+    std::vector<std::string_view> lines;
+  };
+  std::map<std::size_t, OldBlock> loaded;
+  auto load = [&](std::size_t ob) -> Result<const OldBlock*> {
     auto it = loaded.find(ob);
     if (it != loaded.end()) return &it->second;
     auto rel = block_name("list", ob, "jsonl");
-    auto text = read_file(opt.out / rel, std::size_t{1} << 32);
-    if (!text) return make_error(text.message() + " (publish the whole list again)");
-    if (sha256_raw(*text) != old.blocks[ob].list_sha)
+    OldBlock b{std::make_unique<Mapping>(opt.out / rel), {}};
+    if (!b.map->error().empty()) return make_error(b.map->error() + " (publish the whole list again)");
+    std::string_view all = b.map->view();
+    if (sha256_raw(all) != old.blocks[ob].list_sha)
       return make_error(rel + " does not match the publication state: publish the whole list again");
-    std::vector<CertificateEntry> es;
-    es.reserve(old.blocks[ob].count);
-    for (const auto& line : split_lines(*text)) {
-      auto e = make_entry(line.text);
-      if (!e) return make_error(rel + ": " + e.message() + " (publish the whole list again)");
-      es.push_back(std::move(e.value()));
+    b.lines.reserve(old.blocks[ob].count);
+    for (std::size_t s = 0; s < all.size();) {
+      auto e = all.find('\n', s);
+      if (e == std::string_view::npos) e = all.size();
+      b.lines.push_back(all.substr(s, e - s));
+      s = e + 1;
     }
-    if (es.size() != old.blocks[ob].count)
+    if (b.lines.size() != old.blocks[ob].count)
       return make_error(rel + " does not match the publication state: publish the whole list again");
-    return &loaded.emplace(ob, std::move(es)).first->second;
+    return &loaded.emplace(ob, std::move(b)).first->second;
   };
   // The old block whose id range is the last to start at or before `id`.
   auto block_of = [&](const std::string& id) -> std::size_t {
@@ -980,8 +1101,8 @@ Result<PublishStats> publish_changes(std::string_view changes_jsonl, const Publi
   // A change replaces a published record or is new. New ids shift every
   // later certificate, so the blocks from the first new one on are rebuilt
   // (new certificates usually sort last: then only the last block).
-  std::size_t tail = old_blocks;   // first old block rebuilt as part of the tail
-  std::set<std::size_t> replaced;  // old blocks with a changed record
+  std::size_t tail = old_blocks;  // first old block rebuilt as part of the tail
+  std::map<std::size_t, std::map<std::size_t, const CertificateEntry*>> replaced;  // old block -> line -> change
   std::size_t added = 0;
   for (const auto& [id, e] : changes) {
     if (old_blocks == 0) {
@@ -998,15 +1119,25 @@ Result<PublishStats> publish_changes(std::string_view changes_jsonl, const Publi
       tail = std::min(tail, ob + 1 < old_blocks ? ob + 1 : (b.count < block_size ? ob : old_blocks));
       ++added;
     } else {
-      auto es = load(ob);
-      if (!es) return es.error();
-      auto pos = std::lower_bound((*es)->begin(), (*es)->end(), id,
-                                  [](const CertificateEntry& x, const std::string& v) { return x.id < v; });
-      if (pos == (*es)->end() || pos->id != id) {
+      // Binary search of the block's lines by id (a few records parsed).
+      auto blk = load(ob);
+      if (!blk) return blk.error();
+      const auto& lines = (*blk)->lines;
+      std::size_t lo = 0, hi = lines.size();
+      while (lo < hi) {
+        std::size_t mid = (lo + hi) / 2;
+        auto mid_id = record_id(lines[mid]);
+        if (!mid_id)
+          return make_error(block_name("list", ob, "jsonl") + ": line " + std::to_string(mid + 1) +
+                            " has no id (publish the whole list again)");
+        if (*mid_id < id) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo == lines.size() || record_id(lines[lo]) != id) {
         tail = std::min(tail, ob);
         ++added;
-      } else if (pos->leaf != e.leaf) {
-        replaced.insert(ob);
+      } else if (leaf_hash(lines[lo]) != e.leaf) {
+        replaced[ob][lo] = &e;
       }
     }
   }
@@ -1021,51 +1152,46 @@ Result<PublishStats> publish_changes(std::string_view changes_jsonl, const Publi
   }
   for (std::size_t k = tail; k < blocks; ++k) plan.dirty[k] = 1;
 
-  // The entries of every rebuilt block, merged in id order.
-  std::vector<std::vector<const CertificateEntry*>> block_entries(blocks);
-  for (std::size_t k : replaced) {
+  // The certificates of every rebuilt block, merged in id order.
+  std::vector<std::vector<Item>> block_items(blocks);
+  for (const auto& [k, lines_changed] : replaced) {
     if (k >= tail) continue;
-    auto es = load(k);
-    if (!es) return es.error();
-    for (const auto& x : **es) {
-      auto c = changes.find(x.id);
-      block_entries[k].push_back(c != changes.end() ? &c->second : &x);
+    const auto& lines = loaded.at(k).lines;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      auto c = lines_changed.find(i);
+      block_items[k].push_back(c != lines_changed.end() ? Item{c->second, {}, nullptr, 0} : Item{nullptr, lines[i], nullptr, 0});
     }
   }
   if (tail < blocks) {
-    std::vector<const CertificateEntry*> merged;
+    std::vector<Item> merged;
     // Every change after the last block kept as it was.
     auto ch = tail == 0 ? changes.begin() : changes.upper_bound(old.blocks[tail - 1].last);
     for (std::size_t ob = tail; ob < old_blocks; ++ob) {
-      auto es = load(ob);
-      if (!es) return es.error();
-      for (const auto& x : **es) {
-        for (; ch != changes.end() && ch->first < x.id; ++ch) merged.push_back(&ch->second);
-        if (ch != changes.end() && ch->first == x.id) {
-          merged.push_back(&ch->second);
+      auto blk = load(ob);
+      if (!blk) return blk.error();
+      for (auto line : (*blk)->lines) {
+        auto id = record_id(line);
+        if (!id)
+          return make_error(block_name("list", ob, "jsonl") + ": a line has no id (publish the whole list again)");
+        for (; ch != changes.end() && ch->first < *id; ++ch) merged.push_back({&ch->second, {}, nullptr, 0});
+        if (ch != changes.end() && ch->first == *id) {
+          merged.push_back({&ch->second, {}, nullptr, 0});
           ++ch;
         } else {
-          merged.push_back(&x);
+          merged.push_back({nullptr, line, nullptr, 0});
         }
       }
     }
-    for (; ch != changes.end(); ++ch) merged.push_back(&ch->second);
+    for (; ch != changes.end(); ++ch) merged.push_back({&ch->second, {}, nullptr, 0});
     if (tail * block_size + merged.size() != plan.count)
       return make_error("internal error: the changes do not merge into " + std::to_string(plan.count) + " certificates");
-    for (std::size_t i = 0; i < merged.size(); ++i) block_entries[tail + i / block_size].push_back(merged[i]);
+    for (std::size_t i = 0; i < merged.size(); ++i) block_items[tail + i / block_size].push_back(merged[i]);
   }
-  std::mutex load_mu;
-  plan.entries = [&](std::size_t k, std::vector<const CertificateEntry*>& out, std::deque<CertificateEntry>&) {
-    out = block_entries[k];
-    if (out.empty()) {
-      // A clean block whose files went missing: rebuilt from its own file.
-      std::lock_guard lock(load_mu);
-      auto es = load(k);
-      if (!es) return Status(es.error());
-      for (const auto& x : **es) out.push_back(&x);
-    }
+  plan.items = [&](std::size_t k, std::vector<Item>& out) {
+    out = block_items[k];
     return ok_status();
   };
+  plan.check_files = false;
   phases.mark("merge");
   Target target;
   target.site = target.dir = opt.out;
