@@ -277,7 +277,8 @@ Status write_site_file(const fs::path& path, std::string_view data, bool fresh) 
 }
 
 // A file mapped read-only (the records, a published block): the kernel's
-// page cache is read in place, nothing is copied.
+// page cache is read in place, nothing is copied. Populated at once, since
+// every byte is read: one call instead of a page fault per 64 KiB.
 class Mapping {
  public:
   explicit Mapping(const fs::path& path) {
@@ -290,13 +291,12 @@ class Mapping {
     if (::fstat(fd, &sb) != 0) {
       error_ = errno_text(path, "cannot stat");
     } else if (sb.st_size > 0) {
-      void* p = ::mmap(nullptr, static_cast<std::size_t>(sb.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+      void* p = ::mmap(nullptr, static_cast<std::size_t>(sb.st_size), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
       if (p == MAP_FAILED) {
         error_ = errno_text(path, "cannot map");
       } else {
         data_ = static_cast<const char*>(p);
         size_ = static_cast<std::size_t>(sb.st_size);
-        ::madvise(p, size_, MADV_SEQUENTIAL);
       }
     }
     ::close(fd);
