@@ -1,6 +1,7 @@
 // Fuzz target for the suites' parsers of device and kernel data: the first
 // byte picks the parser (kmsg record, NVMe SMART log, firmware slot log,
-// Identify Namespace, ACPI table, fio JSON); the rest is its input.
+// Identify Namespace, ACPI table, fio JSON, crash dump header, perftest
+// report, the record kept across a reboot and RDMA rates); the rest is its input.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -9,6 +10,8 @@
 
 #include "testsuites/common/kernel_log.hpp"
 #include "testsuites/nvme/nvme.hpp"
+#include "testsuites/rdma/rdma.hpp"
+#include "testsuites/system/reboot.hpp"
 #include "testsuites/system/system.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -16,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using namespace certify::suites;
   std::span<const std::uint8_t> rest(data + 1, size - 1);
   std::string_view text(reinterpret_cast<const char*>(rest.data()), rest.size());
-  switch (data[0] % 6) {
+  switch (data[0] % 9) {
     case 0: {
       auto r = parse_kmsg_record(text);
       if (r) {
@@ -40,6 +43,28 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 5:
       if (auto p = nvme::parse_fio_json(1, std::string(text))) (void)nvme::check_sweep({*p});
       break;
+    case 6: {
+      // A dump header must name a release or an error, never both empty.
+      auto h = system::parse_dump_header(rest);
+      if (h.error.empty() && h.release.empty()) __builtin_trap();
+      break;
+    }
+    case 7: {
+      std::string out(text);
+      (void)rdma::check_bandwidth({{"ib_write_bw", 0, out, "", true, 0, out, ""}}, rdma::parse_rate_gbps(text), false, 50);
+      break;
+    }
+    case 8: {
+      std::string err;
+      if (auto b = system::read_before_reboot(std::string(text), err)) {
+        system::WatchdogResetFacts f;
+        f.before = *b;
+        f.boot_id = "x";
+        f.btime = 1;
+        (void)system::check_watchdog_reset(f);
+      }
+      break;
+    }
   }
   return 0;
 }

@@ -34,8 +34,12 @@ P=$WORK/payload; mkdir -p "$P" "$WORK/share"
 cp -a "$SRC/testsuites" "$P/testsuites"
 cp "$MODDIR/i6300esb.ko" "$P/"
 [ -f "$MODDIR/watchdog.ko" ] && cp "$MODDIR/watchdog.ko" "$P/"
+# ext4 (in the lab image) needs a crc32c driver the image does not carry.
+CRC=/lib/modules/$KV/kernel/crypto/crc32c_generic.ko
+[ -f "$CRC" ] && cp "$CRC" "$P/"
 FILES="$BUILD/cli/certify $BUILD/cli/certify-full $P/testsuites $P/run.sh $P/i6300esb.ko"
 [ -f "$P/watchdog.ko" ] && FILES="$FILES $P/watchdog.ko"
+[ -f "$P/crc32c_generic.ko" ] && FILES="$FILES $P/crc32c_generic.ko"
 EXPECT_CRASH=skip
 KEXEC=$(command -v kexec || true); MDF=$(command -v makedumpfile || true)
 if [ -n "$KEXEC" ] && [ -n "$MDF" ]; then
@@ -46,6 +50,7 @@ if [ -n "$KEXEC" ] && [ -n "$MDF" ]; then
   # libraries, and /lab/cmd = this run.sh (it sees /proc/vmcore and saves it).
   C=$WORK/capture; mkdir -p "$C/lab/payload"
   cp -L "$MDF" "$C/lab/payload/makedumpfile"
+  [ -f "$CRC" ] && cp "$CRC" "$C/lab/payload/"
   ldd "$MDF" | grep -o '/[^ ]*' | while read -r l; do
     [ -e "$l" ] || continue; mkdir -p "$C$(dirname "$l")"; cp -L "$l" "$C$l"
   done
@@ -57,10 +62,11 @@ cat > "$P/run.sh" <<'GUEST'
 disk() {  # the virtio-scsi disk, by the serial QEMU gives it
   for d in /sys/block/sd*; do grep -qs VS-DISK-0001 "$d/device/vpd_pg80" && echo "/dev/${d##*/}"; done | head -1
 }
-modprobe ext4 2>/dev/null
+[ -f ./crc32c_generic.ko ] && insmod ./crc32c_generic.ko
+modprobe ext4 || echo "modprobe ext4 failed"
 mkdir -p /persist
 if [ -e /proc/vmcore ]; then
-  D=$(disk); mount "$D" /persist || { echo "capture: cannot mount $D"; reboot -f; }
+  D=$(disk); mount -t ext4 "$D" /persist || { echo "capture: cannot mount $D"; reboot -f; }
   stamp=$(date +%Y%m%d%H%M%S); mkdir -p "/persist/crash/$stamp"
   ./makedumpfile -c -d 31 /proc/vmcore "/persist/crash/$stamp/dump.$stamp" > /persist/crash/makedumpfile.log 2>&1
   echo "capture: makedumpfile exit $? ($(ls -l /persist/crash/$stamp | tail -1))" | tee -a /persist/boots.log
@@ -71,11 +77,11 @@ fi
 insmod ./i6300esb.ko
 D=$(disk)
 [ -n "$D" ] || { echo "no virtio-scsi disk with serial VS-DISK-0001"; exit 1; }
-if mount "$D" /persist 2>/dev/null && [ -f /persist/certify-lab-reboot ]; then
+if mount -t ext4 "$D" /persist 2>/dev/null && [ -f /persist/certify-lab-reboot ]; then
   first=0
 else
   mkfs.ext2 -q -F "$D" 2>/dev/null || mke2fs -q -F "$D" || { echo "mke2fs $D failed"; exit 1; }
-  mount "$D" /persist || { echo "mount $D failed"; exit 1; }
+  mount -t ext4 "$D" /persist || { echo "mount $D failed"; exit 1; }
   touch /persist/certify-lab-reboot; mkdir -p /persist/crash; first=1
 fi
 echo "boot $(cat /proc/sys/kernel/random/boot_id) first=$first btime=$(awk '/^btime/{print $2}' /proc/stat) bootstatus=$(cat /sys/class/watchdog/watchdog0/bootstatus 2>/dev/null)" | tee -a /persist/boots.log

@@ -35,6 +35,9 @@ TestResult nic_mtu(TestContext& ctx);
 TestResult nic_throughput(TestContext& ctx);
 TestResult nic_peer_netns(TestContext& ctx);
 TestResult nic_sriov(TestContext& ctx);
+// rdma/rdma.cpp
+TestResult rdma_port(TestContext& ctx);
+TestResult rdma_bandwidth(TestContext& ctx);
 // nvme/nvme.cpp
 TestResult nvme_identify(TestContext& ctx);
 TestResult nvme_smart(TestContext& ctx);
@@ -102,6 +105,8 @@ constexpr Builtin k_builtins[] = {
     {"nic.throughput", "TCP/UDP throughput and loss against a certify peer, both directions", nic_throughput},
     {"nic.peer-netns", "The peer test between two network namespaces over veth", nic_peer_netns},
     {"nic.sriov", "SR-IOV VFs appear when enabled and go when disabled", nic_sriov},
+    {"rdma.port", "RDMA port ACTIVE and LinkUp at a known rate; RoCE ports name their netdev", rdma_port},
+    {"rdma.bandwidth", "perftest ib_write_bw/ib_send_bw against a certify peer: bandwidth above zero and against the port rate", rdma_bandwidth},
     {"nvme.identify", "Identify Controller and namespaces agree with the kernel's view", nvme_identify},
     {"nvme.smart", "SMART / Health log without critical warnings or media errors", nvme_smart},
     {"nvme.fwlog", "Firmware Slot log: active slot runs the reported firmware", nvme_fwlog},

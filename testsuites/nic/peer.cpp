@@ -17,10 +17,13 @@
 #include <cstring>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "certify_config.h"
+#include "probe/sysroot.hpp"
 #include "testsuites/common/fd.hpp"
+#include "testsuites/common/live.hpp"
 
 namespace certify::suites::peer {
 
@@ -372,6 +375,72 @@ json serve_udp(Control& ctl, const json& req, std::ostream& log) {
   return {{"ok", true}, {"sent", sent.load()}};
 }
 
+std::string tail(const std::string& s, std::size_t n = 4000) { return s.size() > n ? s.substr(s.size() - n) : s; }
+
+// A TCP port in LISTEN state in /proc/net/tcp or tcp6 (perftest's server
+// listens before the client may connect; connecting to probe it would take
+// its only session).
+bool port_listening(int port) {
+  probe::Sysroot live;
+  char want[8];
+  std::snprintf(want, sizeof want, ":%04X", port);
+  for (const char* f : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::istringstream is(live.read(f).value_or(""));
+    for (std::string line; std::getline(is, line);) {
+      std::istringstream ls(line);
+      std::string sl, local, remote, st;
+      if (ls >> sl >> local >> remote >> st && st == "0A" && local.size() >= 5 && local.substr(local.size() - 5) == want) return true;
+    }
+  }
+  return false;
+}
+
+json serve_rdma(Control& ctl, const json& req, std::ostream& log) {
+  std::string tool = req.value("tool", "");
+  if (tool != "ib_write_bw" && tool != "ib_send_bw" && tool != "ib_read_bw") return {{"ok", false}, {"error", "unknown RDMA tool '" + tool + "'"}};
+  int seconds = req.value("seconds", 0), ib_port = req.value("ib_port", 1), gid = req.value("gid_index", -1);
+  if (seconds < 1 || seconds > 600 || ib_port < 1 || ib_port > 255 || gid < -1 || gid > 255)
+    return {{"ok", false}, {"error", "seconds must be 1-600, ib_port 1-255, gid_index -1-255"}};
+  auto program = find_program(tool);
+  if (program.empty()) return {{"ok", false}, {"error", tool + " is not installed on the peer (apt-get install perftest)"}};
+  std::string dev = req.value("device", "");
+  if (dev.find('/') != std::string::npos || dev.find("..") != std::string::npos) return {{"ok", false}, {"error", "bad RDMA device name"}};
+  if (dev.empty()) {
+    auto devs = probe::Sysroot().list("/sys/class/infiniband");
+    if (devs.size() != 1)
+      return {{"ok", false}, {"error", "the peer has " + std::to_string(devs.size()) + " RDMA devices: name one (param peer_rdma_device)"}};
+    dev = devs.front();
+  }
+  // A free port for perftest's out-of-band exchange.
+  auto probe_fd = listen_on("0.0.0.0", 0, SOCK_STREAM);
+  if (!probe_fd) return {{"ok", false}, {"error", probe_fd.message()}};
+  int tcp_port = get_port(probe_fd->get());
+  probe_fd->reset();
+  auto argv = perftest_argv(program, dev, ib_port, tcp_port, seconds, gid, "");
+  log << "peer: rdma server " << tool << " on " << dev << " port " << ib_port << ", tcp " << tcp_port << std::endl;
+  ProgramRun run;
+  std::atomic<bool> done{false};
+  std::thread th([&] {
+    run = run_program(argv, seconds + 120);
+    done = true;
+  });
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  bool ready = false;
+  while (!done && Clock::now() < deadline && !(ready = port_listening(tcp_port)))
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (!ready) {
+    th.join();
+    std::string why = run.error.empty() ? tool + " exited " + std::to_string(run.exit_code) + " before listening" : run.error;
+    return {{"ok", false}, {"error", "the peer's " + tool + " did not start: " + why}, {"output", tail(run.output)}};
+  }
+  auto st = ctl.send({{"ok", true}, {"ready", true}, {"port", tcp_port}, {"device", dev}});
+  th.join();
+  if (!st) return {{"ok", false}, {"error", st.message()}};
+  log << "peer: rdma server " << tool << " exit " << run.exit_code << std::endl;
+  return {{"ok", run.error.empty() && run.exit_code == 0}, {"done", true}, {"exit_code", run.exit_code}, {"output", tail(run.output)},
+          {"error", run.error}};
+}
+
 void serve_session(Control ctl, std::ostream& log) {
   for (;;) {
     auto req = ctl.recv(Clock::now() + std::chrono::seconds(60));
@@ -392,6 +461,8 @@ void serve_session(Control ctl, std::ostream& log) {
       else if (proto == "tcp") reply = serve_tcp(ctl, *req, log);
       else if (proto == "udp") reply = serve_udp(ctl, *req, log);
       else reply = {{"ok", false}, {"error", "unknown proto '" + proto + "'"}};
+    } else if (op == "rdma") {
+      reply = serve_rdma(ctl, *req, log);
     } else {
       reply = {{"ok", false}, {"error", "unknown op '" + op + "'"}};
     }
@@ -451,6 +522,51 @@ Result<std::pair<Control, sockaddr_storage>> open_control(const std::string& hos
 }
 
 }  // namespace
+
+std::vector<std::string> perftest_argv(const std::string& program, const std::string& device, int ib_port, int tcp_port,
+                                       int seconds, int gid_index, const std::string& server_host) {
+  std::vector<std::string> a = {program, "-d", device, "-i", std::to_string(ib_port), "-p", std::to_string(tcp_port),
+                                "-D", std::to_string(seconds), "-F", "--report_gbits"};
+  if (gid_index >= 0) a.insert(a.end(), {"-x", std::to_string(gid_index)});
+  if (!server_host.empty()) a.push_back(server_host);
+  return a;
+}
+
+Result<RdmaRun> rdma_run(const RdmaOptions& o) {
+  if (o.seconds < 1 || o.seconds > 600) return make_error("seconds must be 1-600");
+  auto program = find_program(o.tool);
+  if (program.empty()) return make_error(o.tool + " is not installed (apt-get install perftest)");
+  auto c = open_control(o.host, o.port, o.timeout_s, "");
+  if (!c) return c.error();
+  auto& ctl = c->first;
+  json req = {{"op", "rdma"}, {"tool", o.tool}, {"device", o.peer_device}, {"ib_port", o.peer_ib_port},
+              {"seconds", o.seconds}, {"gid_index", o.gid_index}};
+  if (auto st = ctl.send(req); !st) return st.error();
+  RdmaRun r;
+  auto ready = ctl.recv(Clock::now() + std::chrono::seconds(o.timeout_s + 40));
+  if (!ready) return ready.error();
+  if (!ready->value("ok", false)) {
+    r.server_error = "the peer refused: " + ready->value("error", std::string("no reason"));
+    r.server_output = ready->value("output", std::string());
+    return r;
+  }
+  int tcp_port = ready->value("port", 0);
+  if (tcp_port <= 0 || tcp_port > 65535) return make_error("the peer gave no perftest port");
+  auto run = run_program(perftest_argv(program, o.device, o.ib_port, tcp_port, o.seconds, o.gid_index, o.host), o.seconds + 90);
+  r.client_exit = run.exit_code;
+  r.client_output = run.output;
+  r.client_error = run.error;
+  auto done = ctl.recv(Clock::now() + std::chrono::seconds(o.seconds + 150));
+  if (!done) {
+    r.server_error = "no report from the peer's " + o.tool + ": " + done.message();
+    return r;
+  }
+  r.server_ok = done->value("ok", false);
+  r.server_exit = done->value("exit_code", -1);
+  r.server_output = done->value("output", std::string());
+  r.server_error = done->value("error", std::string());
+  return r;
+}
 
 Result<std::string> hello(const std::string& host, int port, int timeout_s, const std::string& dev) {
   auto c = open_control(host, port, timeout_s, dev);

@@ -52,6 +52,35 @@ struct Measurement {
   std::string local_address;       // our end of the control connection (which interface was used)
 };
 
+// RDMA bandwidth through perftest (ib_write_bw, ib_send_bw, ib_read_bw): the
+// peer starts the tool's server side on its RDMA device, we run the client
+// side against it, and the peer reports its end when both are done.
+struct RdmaOptions {
+  std::string host;
+  int port = k_default_port;
+  std::string tool = "ib_write_bw";
+  std::string device;              // our RDMA device ("mlx5_0", "rxe0")
+  int ib_port = 1;
+  std::string peer_device;         // the peer's; "" = its only RDMA device
+  int peer_ib_port = 1;
+  int seconds = 5;                 // perftest -D
+  int gid_index = -1;              // perftest -x (RoCE); -1: perftest's choice
+  int timeout_s = 10;
+};
+struct RdmaRun {
+  int client_exit = -1;
+  std::string client_output, client_error;
+  bool server_ok = false;
+  int server_exit = -1;
+  std::string server_output, server_error;
+};
+// An error only when the peer cannot be reached or breaks the protocol; the
+// tools' failures are in the RdmaRun.
+Result<RdmaRun> rdma_run(const RdmaOptions& o);
+// perftest's command line (client when server_host is set).
+std::vector<std::string> perftest_argv(const std::string& program, const std::string& device, int ib_port, int tcp_port,
+                                       int seconds, int gid_index, const std::string& server_host);
+
 // Handshake only: is there a certify peer of our protocol version?
 Result<std::string> hello(const std::string& host, int port, int timeout_s, const std::string& bind_device = "");
 Result<Measurement> measure(const MeasureOptions& o);

@@ -1,0 +1,222 @@
+// rdma suite: port state from /sys/class/infiniband, perftest bandwidth
+// against a certify peer.
+#include "testsuites/rdma/rdma.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <sstream>
+
+#include "probe/sysroot.hpp"
+#include "testsuites/common/live.hpp"
+#include "testsuites/nic/peer.hpp"
+
+namespace certify::suites::rdma {
+
+namespace {
+
+std::optional<double> number(const std::string& t) {
+  if (t.empty()) return std::nullopt;
+  char* end = nullptr;
+  double v = std::strtod(t.c_str(), &end);
+  if (end != t.c_str() + t.size() || !(v >= 0) || v > 1e12) return std::nullopt;
+  return v;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string fmt(double v) {
+  std::ostringstream os;
+  os.precision(3);
+  os << v;
+  return os.str();
+}
+
+}  // namespace
+
+std::optional<double> parse_rate_gbps(std::string_view rate) {
+  std::istringstream is{std::string(rate)};
+  std::string num, unit;
+  if (!(is >> num >> unit) || unit != "Gb/sec") return std::nullopt;
+  auto v = number(num);
+  if (!v || *v <= 0) return std::nullopt;
+  return v;
+}
+
+TestResult check_port(const PortFacts& p) {
+  std::string name = p.hca + " port " + std::to_string(p.port);
+  std::vector<std::string> bad;
+  if (p.state != "ACTIVE") bad.push_back(name + " is " + (p.state.empty() ? "in no readable state" : p.state) + ", not ACTIVE" +
+                                         (p.link_layer == "InfiniBand" && p.state == "INIT" ? " (no subnet manager has configured it)" : ""));
+  if (p.phys_state != "LinkUp") bad.push_back(name + ": physical state " + (p.phys_state.empty() ? "unreadable" : p.phys_state) + ", not LinkUp");
+  auto rate = parse_rate_gbps(p.rate);
+  if (!rate) bad.push_back(name + ": rate '" + p.rate + "' is not a link rate");
+  if (p.link_layer == "Ethernet" && p.netdev.empty()) bad.push_back(name + " is RoCE but names no network interface (gid_attrs/ndevs/0)");
+  if (p.link_layer != "Ethernet" && p.link_layer != "InfiniBand") bad.push_back(name + ": unknown link layer '" + p.link_layer + "'");
+  TestResult t = bad.empty() ? TestResult::pass() : TestResult::fail(bad.front());
+  for (std::size_t i = 1; i < bad.size(); ++i) t.messages.push_back(bad[i]);
+  if (rate) t.metrics["rate_gbps"] = *rate;
+  if (!p.netdev.empty()) t.messages.push_back(name + " runs over " + p.netdev);
+  return t;
+}
+
+PerftestReport parse_perftest(std::string_view output) {
+  PerftestReport r;
+  std::istringstream is{std::string(output)};
+  bool header = false;
+  for (std::string line; std::getline(is, line);) {
+    auto l = lower(line);
+    if (l.find("couldn't") != std::string::npos || l.find("unable to") != std::string::npos || l.find("failed") != std::string::npos ||
+        l.find("error") != std::string::npos) {
+      r.errors.push_back(line);
+      continue;
+    }
+    if (line.find("BW average") != std::string::npos) {
+      header = true;
+      continue;
+    }
+    if (!header || r.bw_avg_gbps) continue;
+    std::istringstream ls(line);
+    std::vector<std::string> tok;
+    for (std::string w; ls >> w;) tok.push_back(w);
+    // #bytes #iterations BW-peak BW-average MsgRate
+    if (tok.size() < 5) continue;
+    auto bytes = number(tok[0]), iters = number(tok[1]), avg = number(tok[3]), rate = number(tok[4]);
+    if (!bytes || !iters || !avg || !rate) continue;
+    r.bytes = static_cast<std::uint64_t>(*bytes);
+    r.iterations = static_cast<std::uint64_t>(*iters);
+    r.bw_peak_gbps = number(tok[2]);  // "N/A" in some modes
+    r.bw_avg_gbps = avg;
+    r.msg_rate_mpps = rate;
+  }
+  return r;
+}
+
+TestResult check_bandwidth(const std::vector<BandwidthRun>& runs, std::optional<double> rate_gbps, bool software,
+                           double min_share_percent) {
+  if (runs.empty()) return TestResult::error("no perftest run was made");
+  std::vector<std::string> bad;
+  TestResult t;
+  for (const auto& r : runs) {
+    auto rep = parse_perftest(r.client_output);
+    if (!r.client_error.empty()) bad.push_back(r.tool + ": " + r.client_error);
+    else if (r.client_exit != 0) bad.push_back(r.tool + " exited " + std::to_string(r.client_exit) + (rep.errors.empty() ? "" : ": " + rep.errors.front()));
+    if (!r.server_error.empty()) bad.push_back(r.tool + " on the peer: " + r.server_error);
+    else if (!r.server_ok) bad.push_back(r.tool + " on the peer exited " + std::to_string(r.server_exit));
+    if (r.client_error.empty() && r.client_exit == 0) {
+      for (const auto& e : rep.errors) bad.push_back(r.tool + " reported: " + e);
+      if (!rep.bw_avg_gbps) bad.push_back(r.tool + ": no bandwidth in its report");
+      else if (*rep.bw_avg_gbps <= 0) bad.push_back(r.tool + ": bandwidth 0 Gb/s");
+      else {
+        t.metrics[r.tool + "_gbps"] = *rep.bw_avg_gbps;
+        if (rep.msg_rate_mpps) t.metrics[r.tool + "_mpps"] = *rep.msg_rate_mpps;
+        std::string m = r.tool + ": " + fmt(*rep.bw_avg_gbps) + " Gb/s average";
+        if (rate_gbps && !software) {
+          double need = *rate_gbps * min_share_percent / 100.0;
+          m += " of " + fmt(*rate_gbps) + " Gb/s link rate";
+          if (*rep.bw_avg_gbps < need)
+            bad.push_back(r.tool + ": " + fmt(*rep.bw_avg_gbps) + " Gb/s is below " + fmt(min_share_percent) + "% of the " + fmt(*rate_gbps) +
+                          " Gb/s link rate");
+        }
+        t.messages.push_back(m);
+      }
+    }
+  }
+  auto msgs = std::move(t.messages);
+  auto metrics = std::move(t.metrics);
+  t = bad.empty() ? TestResult::pass() : TestResult::fail(bad.front());
+  for (std::size_t i = 1; i < bad.size(); ++i) t.messages.push_back(bad[i]);
+  for (auto& m : msgs) t.messages.push_back(std::move(m));
+  if (software) t.messages.push_back("software RDMA device (no PCI function): no wire rate to compare with");
+  t.metrics = std::move(metrics);
+  return t;
+}
+
+}  // namespace certify::suites::rdma
+
+namespace certify::suites {
+
+using namespace rdma;
+
+namespace {
+
+PortFacts read_port(const probe::Sysroot& root, const TestContext& ctx) {
+  PortFacts p;
+  p.hca = ctx.device.value("props", nlohmann::json::object()).value("hca", "");
+  p.port = ctx.device.value("props", nlohmann::json::object()).value("port", 1);
+  const std::string dir = "/sys/class/infiniband/" + p.hca + "/ports/" + std::to_string(p.port);
+  auto after_colon = [](std::string v) {
+    auto c = v.find(": ");
+    return c == std::string::npos ? v : v.substr(c + 2);
+  };
+  p.state = after_colon(root.attr(dir + "/state").value_or(""));
+  p.phys_state = after_colon(root.attr(dir + "/phys_state").value_or(""));
+  p.link_layer = root.attr(dir + "/link_layer").value_or("");
+  p.rate = root.attr(dir + "/rate").value_or("");
+  p.netdev = root.attr(dir + "/gid_attrs/ndevs/0").value_or("");
+  p.gid0 = root.attr(dir + "/gids/0").value_or("");
+  return p;
+}
+
+}  // namespace
+
+TestResult rdma_port(TestContext& ctx) {
+  probe::Sysroot root(ctx.sysroot);
+  auto p = read_port(root, ctx);
+  if (p.hca.empty()) return TestResult::error("the device has no RDMA device name (props.hca)");
+  if (!root.exists("/sys/class/infiniband/" + p.hca))
+    return TestResult::fail(p.hca + " is gone from /sys/class/infiniband");
+  ctx.out() << p.hca << " port " << p.port << ": " << p.state << ", " << p.phys_state << ", " << p.link_layer << ", " << p.rate
+            << (p.netdev.empty() ? "" : ", netdev " + p.netdev) << '\n';
+  return check_port(p);
+}
+
+TestResult rdma_bandwidth(TestContext& ctx) {
+  probe::Sysroot root(ctx.sysroot);
+  if (auto e = require_live(ctx, "rdma.bandwidth")) return *e;
+  auto p = read_port(root, ctx);
+  if (p.hca.empty()) return TestResult::error("the device has no RDMA device name (props.hca)");
+  std::string host = ctx.param("rdma_peer");
+  if (host.empty())
+    return TestResult::skip("no RDMA peer: run 'certify peer --listen' on a machine on the same fabric and pass --param rdma_peer=HOST[:PORT]");
+  int port = peer::k_default_port;
+  if (auto c = host.rfind(':'); c != std::string::npos && host.find(':') == c) {
+    port = std::atoi(host.c_str() + c + 1);
+    host = host.substr(0, c);
+  }
+  std::vector<std::string> tools;
+  std::istringstream ts(ctx.param("tools", "ib_write_bw,ib_send_bw"));
+  for (std::string t; std::getline(ts, t, ',');)
+    if (!t.empty()) tools.push_back(t);
+  for (const auto& t : tools)
+    if (find_program(t).empty()) return TestResult::skip(t + " is not installed: perftest is needed to measure RDMA bandwidth (apt-get install perftest)");
+  if (p.state != "ACTIVE") return TestResult::fail(p.hca + " port " + std::to_string(p.port) + " is " + p.state + ", not ACTIVE: no RDMA traffic can flow");
+  std::vector<BandwidthRun> runs;
+  for (const auto& t : tools) {
+    peer::RdmaOptions o;
+    o.host = host;
+    o.port = port;
+    o.tool = t;
+    o.device = p.hca;
+    o.ib_port = p.port;
+    o.peer_device = ctx.param("peer_rdma_device");
+    o.peer_ib_port = static_cast<int>(param_long(ctx, "peer_ib_port", 1, 1, 255));
+    o.seconds = static_cast<int>(param_long(ctx, "seconds", 5, 1, 600));
+    o.gid_index = static_cast<int>(param_long(ctx, "gid_index", -1, -1, 255));
+    auto r = peer::rdma_run(o);
+    if (!r) return TestResult::fail("RDMA peer " + host + ": " + r.message());
+    BandwidthRun b{t, r->client_exit, r->client_output, r->client_error, r->server_ok, r->server_exit, r->server_output, r->server_error};
+    ctx.out() << "--- " << t << " (client, exit " << b.client_exit << ")\n" << b.client_output << "--- " << t << " (peer, exit " << b.server_exit
+              << ")\n" << b.server_output << (b.server_error.empty() ? "" : "peer error: " + b.server_error + "\n");
+    runs.push_back(std::move(b));
+  }
+  // A software provider (rdma_rxe, siw) has no PCI function behind it.
+  bool software = ctx.device.value("parent", "").empty();
+  double share = static_cast<double>(param_long(ctx, "min_share_percent", 50, 0, 100));
+  return check_bandwidth(runs, parse_rate_gbps(p.rate), software, share);
+}
+
+}  // namespace certify::suites
