@@ -552,6 +552,12 @@ TEST_CASE("nvme: fio sweep parsing and scaling") {
   CHECK(p1->iops == 1000.5);
   CHECK_FALSE(nvme::parse_fio_json(1, "fio: failed").ok());
   CHECK_FALSE(nvme::parse_fio_json(1, R"({"jobs":[]})").ok());
+  // Found by the suites fuzzer: odd types are errors, not exceptions.
+  CHECK(nvme::parse_fio_json(1, R"({"jobs":[{"error":{"iops":100}}]})").message() == "fio JSON has a job whose error is not a number");
+  CHECK_FALSE(nvme::parse_fio_json(1, R"({"jobs":[7]})").ok());
+  auto odd = nvme::parse_fio_json(1, R"({"jobs":[{"read":{"iops":"many"},"error":0}]})");
+  REQUIRE(odd.ok());
+  CHECK(odd->iops == 0);
   CHECK(nvme::check_sweep({{1, 1000, 0}, {32, 9000, 0}}).outcome == Outcome::pass);
   CHECK(nvme::check_sweep({{1, 1000, 0}, {32, 500, 0}}).outcome == Outcome::fail);
   CHECK(nvme::check_sweep({{1, 1000, 3}}).outcome == Outcome::fail);

@@ -161,9 +161,15 @@ Result<SweepPoint> parse_fio_json(int depth, const std::string& text) {
     return make_error("fio JSON has no jobs");
   SweepPoint p;
   p.depth = depth;
+  // Types checked before reading: nlohmann's value() throws on a mismatch.
   for (const auto& job : j["jobs"]) {
-    if (job.contains("read") && job["read"].is_object()) p.iops += job["read"].value("iops", 0.0);
-    p.errors += job.value("error", 0);
+    if (!job.is_object()) return make_error("fio JSON has a job that is not an object");
+    if (auto r = job.find("read"); r != job.end() && r->is_object())
+      if (auto i = r->find("iops"); i != r->end() && i->is_number()) p.iops += i->get<double>();
+    if (auto e = job.find("error"); e != job.end()) {
+      if (!e->is_number_integer()) return make_error("fio JSON has a job whose error is not a number");
+      p.errors += e->get<int>();
+    }
   }
   return p;
 }
