@@ -24,6 +24,7 @@
 #include "testsuites/nvme/nvme.hpp"
 #include "testsuites/hba/hba.hpp"
 #include "testsuites/system/system.hpp"
+#include "tests/testpeer.hpp"
 #include "tests/testutil.hpp"
 
 using namespace certify;
@@ -372,22 +373,8 @@ TEST_CASE("nic: throughput against the link speed and UDP loss") {
 }
 
 TEST_CASE("peer: TCP and UDP both ways over loopback; missing and wrong peers are errors") {
-  std::atomic<bool> stop{false};
-  int fds[2];
-  REQUIRE(::pipe(fds) == 0);
-  std::ostringstream log;
-  std::thread server([&] {
-    peer::ServeOptions o;
-    o.bind = "127.0.0.1";
-    o.port = 0;
-    o.stop = &stop;
-    o.bound_port_fd = fds[1];
-    auto st = peer::serve(o, log);
-    CHECK_MESSAGE(st.ok(), (st.ok() ? "" : st.message()));
-  });
-  char buf[16] = {};
-  REQUIRE(::read(fds[0], buf, sizeof buf - 1) > 0);
-  int port = std::atoi(buf);
+  test::LoopbackPeer server;
+  int port = server.port();
   REQUIRE(port > 0);
   CHECK(peer::hello("127.0.0.1", port, 2).ok());
   for (const char* proto : {"tcp", "udp"})
@@ -415,10 +402,7 @@ TEST_CASE("peer: TCP and UDP both ways over loopback; missing and wrong peers ar
     auto nodev = peer::hello("127.0.0.1", port, 2, "no-such-if0");
     CHECK_FALSE(nodev.ok());
   }
-  stop = true;
-  server.join();
-  ::close(fds[0]);
-  ::close(fds[1]);
+  server.stop();
 
   // Nobody listening: an error, quickly.
   auto none = peer::hello("127.0.0.1", port, 1);

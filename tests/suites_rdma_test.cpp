@@ -7,15 +7,14 @@
 
 #include <sys/stat.h>
 
-#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "core/files.hpp"
 #include "testsuites/nic/peer.hpp"
 #include "testsuites/rdma/rdma.hpp"
+#include "tests/testpeer.hpp"
 #include "tests/testutil.hpp"
 
 using namespace certify;
@@ -182,24 +181,10 @@ else:
   }
   std::string old_path = std::getenv("PATH") ? std::getenv("PATH") : "";
   ::setenv("PATH", (bin.path().string() + ":" + old_path).c_str(), 1);
-  std::atomic<bool> stop{false};
-  int fds[2];
-  REQUIRE(::pipe(fds) == 0);
-  std::ostringstream log;
-  std::thread server([&] {
-    peer::ServeOptions o;
-    o.bind = "127.0.0.1";
-    o.port = 0;
-    o.stop = &stop;
-    o.bound_port_fd = fds[1];
-    CHECK(peer::serve(o, log).ok());
-  });
-  char buf[16] = {};
-  REQUIRE(::read(fds[0], buf, sizeof buf - 1) > 0);
-  int port = std::atoi(buf);
+  test::LoopbackPeer server;
   peer::RdmaOptions o;
   o.host = "127.0.0.1";
-  o.port = port;
+  o.port = server.port();
   o.device = "rxe0";
   o.peer_device = "mlx5_7";
   o.seconds = 1;
@@ -231,10 +216,7 @@ else:
   // Not a bandwidth tool: refused here when not installed, else by the peer.
   auto unknown = peer::rdma_run(o);
   CHECK((!unknown.ok() || unknown->server_error.find("unknown RDMA tool 'ib_read_lat'") != std::string::npos));
-  stop = true;
-  server.join();
-  ::close(fds[0]);
-  ::close(fds[1]);
+  server.stop();
   ::setenv("PATH", old_path.c_str(), 1);
 
   // No peer configured: skip with how to configure one. Unreachable: fail.
