@@ -35,6 +35,7 @@
 #include "certdb/merkle.hpp"
 #include "certdb/site_assets.hpp"
 #include "core/files.hpp"
+#include "core/text.hpp"
 
 namespace certify::certdb {
 
@@ -75,22 +76,6 @@ Result<Pkey> load_private_key(const fs::path& path) {
 
 // Hashes truncated to 128 bits: the state only detects changes.
 std::string short_hash(std::string_view data) { return sha256_hex(data).substr(0, 32); }
-
-std::string html(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 8);
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
 
 Hash sha256_raw(std::string_view data) {
   Hash h;
@@ -556,14 +541,14 @@ std::string render_index_page(const PublishOptions& opt, std::size_t count) {
     for (auto pos = h.find(key); pos != std::string::npos; pos = h.find(key, pos + value.size()))
       h.replace(pos, key.size(), value);
   };
-  replace("@TITLE@", html(opt.title));
+  replace("@TITLE@", html_escape(opt.title));
   replace("@COUNT@", std::to_string(count));
   return h;
 }
 
 std::string render_cert_page(const PublishOptions& opt) {
   std::string h(k_cert_page_template);
-  const std::string title = html(opt.title);
+  const std::string title = html_escape(opt.title);
   for (auto pos = h.find("@TITLE@"); pos != std::string::npos; pos = h.find("@TITLE@", pos + title.size()))
     h.replace(pos, 7, title);
   return h;

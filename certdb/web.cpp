@@ -10,26 +10,11 @@
 #include "certdb/ingest.hpp"
 #include "certdb/server.hpp"
 #include "core/files.hpp"
+#include "core/text.hpp"
 
 namespace certify::certdb {
 
 using nlohmann::json;
-
-std::string html_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 namespace {
 

@@ -12,7 +12,4 @@ namespace certify::certdb {
 
 void install_web(httplib::Server& http, Store& store, BundleVerifier& verifier);
 
-// HTML-escapes text (& < > " ').
-std::string html_escape(std::string_view s);
-
 }  // namespace certify::certdb

@@ -18,6 +18,9 @@ bool is_valid_utf8(std::string_view in);
 // truncation).
 std::size_t utf8_sequence_length(std::string_view in, std::size_t i);
 
+// Text for HTML element content and attribute values: & < > " ' escaped.
+std::string html_escape(std::string_view s);
+
 // The lines of `text` without their '\n'; a last line without one counts,
 // an empty text has none, so "a\n\nb\n" is {"a", "", "b"}. The views point
 // into `text`.

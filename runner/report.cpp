@@ -5,26 +5,12 @@
 #include <map>
 #include <sstream>
 
+#include "core/text.hpp"
 #include "runner/progress.hpp"
 
 namespace certify::runner {
 
 namespace {
-
-std::string esc(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      case '\'': o += "&#39;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
 
 std::string str(const nlohmann::json& j, const char* key) {
   return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
@@ -72,33 +58,33 @@ std::string text(const nlohmann::json& r) {
 std::string html(const nlohmann::json& r) {
   std::ostringstream os;
   auto c = counts(r);
-  os << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>certify run " << esc(str(r, "run_id"))
+  os << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>certify run " << html_escape(str(r, "run_id"))
      << "</title>\n<style>\n"
         "body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;width:100%;margin-bottom:1.5em}"
         "td,th{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}th{background:#eee}"
         ".pass{background:#d8f5d0}.fail,.error,.timeout{background:#f8d0d0}.skip{background:#f3f0c8}"
         ".interrupted{background:#e0e0f0}.summary span{margin-right:1em;padding:.2em .5em}\n"
         "</style></head><body>\n";
-  os << "<h1>certify run " << esc(str(r, "run_id")) << "</h1>\n<p>certify " << esc(str(r, "tool_version"))
-     << ", started " << esc(str(r, "started")) << ", finished " << esc(str(r, "finished")) << "</p>\n";
+  os << "<h1>certify run " << html_escape(str(r, "run_id")) << "</h1>\n<p>certify " << html_escape(str(r, "tool_version"))
+     << ", started " << html_escape(str(r, "started")) << ", finished " << html_escape(str(r, "finished")) << "</p>\n";
   const auto& host = r.value("host", nlohmann::json::object());
-  os << "<p>Host: <code>" << esc(host.value("system", nlohmann::json::object()).dump()) << "</code></p>\n";
+  os << "<p>Host: <code>" << html_escape(host.value("system", nlohmann::json::object()).dump()) << "</code></p>\n";
   os << "<p class=\"summary\">";
   for (const char* s : {"pass", "fail", "skip", "error", "timeout", "interrupted"})
     os << "<span class=\"" << s << "\">" << c[s] << " " << s << "</span>";
   os << "</p>\n";
   for (const auto& [cls, devs] : group(r)) {
-    os << "<h2>" << esc(cls) << "</h2>\n";
+    os << "<h2>" << html_escape(cls) << "</h2>\n";
     for (const auto& [dev, jobs] : devs) {
-      os << "<h3>" << esc(dev.empty() ? "(all devices)" : dev) << "</h3>\n<table><tr><th>test</th><th>status</th>"
+      os << "<h3>" << html_escape(dev.empty() ? "(all devices)" : dev) << "</h3>\n<table><tr><th>test</th><th>status</th>"
          << "<th>reason</th><th>duration</th><th>logs</th></tr>\n";
       for (const auto* j : jobs) {
         auto st = str(*j, "status");
         const auto& logs = (*j)["logs"];
-        os << "<tr class=\"" << esc(st) << "\"><td title=\"" << esc(str(*j, "description")) << "\">"
-           << esc(str(*j, "test")) << "</td><td>" << esc(st) << "</td><td>" << esc(str(*j, "reason")) << "</td><td>"
-           << format_duration((*j)["duration_s"].get<double>()) << "</td><td><a href=\"" << esc(str(logs, "stdout"))
-           << "\">stdout</a> <a href=\"" << esc(str(logs, "stderr")) << "\">stderr</a></td></tr>\n";
+        os << "<tr class=\"" << html_escape(st) << "\"><td title=\"" << html_escape(str(*j, "description")) << "\">"
+           << html_escape(str(*j, "test")) << "</td><td>" << html_escape(st) << "</td><td>" << html_escape(str(*j, "reason")) << "</td><td>"
+           << format_duration((*j)["duration_s"].get<double>()) << "</td><td><a href=\"" << html_escape(str(logs, "stdout"))
+           << "\">stdout</a> <a href=\"" << html_escape(str(logs, "stderr")) << "\">stderr</a></td></tr>\n";
       }
       os << "</table>\n";
     }
@@ -110,7 +96,7 @@ std::string html(const nlohmann::json& r) {
 std::string junit(const nlohmann::json& r) {
   std::ostringstream os;
   auto g = group(r);
-  os << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"certify " << esc(str(r, "run_id")) << "\">\n";
+  os << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"certify " << html_escape(str(r, "run_id")) << "\">\n";
   std::map<std::string, std::vector<const nlohmann::json*>> by_suite;
   for (const auto& j : r["jobs"]) by_suite[str(j, "suite")].push_back(&j);
   for (const auto& [suite, jobs] : by_suite) {
@@ -123,22 +109,22 @@ std::string junit(const nlohmann::json& r) {
       skips += st == "skip";
       time += (*j)["duration_s"].get<double>();
     }
-    os << "  <testsuite name=\"" << esc(suite) << "\" tests=\"" << jobs.size() << "\" failures=\"" << fails
+    os << "  <testsuite name=\"" << html_escape(suite) << "\" tests=\"" << jobs.size() << "\" failures=\"" << fails
        << "\" errors=\"" << errors << "\" skipped=\"" << skips << "\" time=\"" << time << "\">\n";
     for (const auto* j : jobs) {
       auto st = str(*j, "status");
-      os << "    <testcase classname=\"" << esc(str(*j, "class")) << "." << esc(str(*j, "device")) << "\" name=\""
-         << esc(str(*j, "test")) << "\" time=\"" << (*j)["duration_s"].get<double>() << "\"";
+      os << "    <testcase classname=\"" << html_escape(str(*j, "class")) << "." << html_escape(str(*j, "device")) << "\" name=\""
+         << html_escape(str(*j, "test")) << "\" time=\"" << (*j)["duration_s"].get<double>() << "\"";
       if (st == "pass") {
         os << "/>\n";
         continue;
       }
       os << ">\n      ";
-      auto reason = esc(str(*j, "reason"));
+      auto reason = html_escape(str(*j, "reason"));
       if (st == "fail") os << "<failure message=\"" << reason << "\"/>";
       else if (st == "skip") os << "<skipped message=\"" << reason << "\"/>";
-      else os << "<error type=\"" << esc(st) << "\" message=\"" << reason << "\"/>";
-      os << "\n      <system-out>see " << esc(str((*j)["logs"], "stdout")) << "</system-out>\n    </testcase>\n";
+      else os << "<error type=\"" << html_escape(st) << "\" message=\"" << reason << "\"/>";
+      os << "\n      <system-out>see " << html_escape(str((*j)["logs"], "stdout")) << "</system-out>\n    </testcase>\n";
     }
     os << "  </testsuite>\n";
   }

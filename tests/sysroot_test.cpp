@@ -77,3 +77,9 @@ TEST_CASE("split_lines: lines without their newline; a last line without one cou
   CHECK(certify::split_lines("a\nb") == V{"a", "b"});
   CHECK(certify::split_lines("a\r\n") == V{"a\r"});  // bytes are kept
 }
+
+TEST_CASE("html_escape: the five characters that matter in content and attributes") {
+  CHECK(certify::html_escape("a<b>&\"c'd") == "a&lt;b&gt;&amp;&quot;c&#39;d");
+  CHECK(certify::html_escape("plain \xc3\xa9") == "plain \xc3\xa9");
+  CHECK(certify::html_escape("") == "");
+}
