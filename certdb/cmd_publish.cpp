@@ -1,6 +1,5 @@
 // certdb publish / verify-published / gen-certificates: the static public
 // list, its verification as a mirror does it, and synthetic test data.
-#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
@@ -21,14 +20,6 @@ namespace certify::certdb::cli {
 
 namespace {
 
-// CPU time of the process (every thread), user + system, in seconds.
-double cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
 struct PublishArgs {
   std::string records, db, changes, out, key, title = "Certified hardware";
   unsigned bucket_level = 12, threads = 2;
@@ -40,7 +31,7 @@ void run_publish(const PublishArgs& a) {
   if (int(!a.records.empty()) + int(!a.db.empty()) + int(!a.changes.empty()) != 1)
     throw CommandError("publish wants --records FILE, --db DB or --changes FILE (one of them)");
   auto t0 = clock::now();
-  double c0 = cpu_seconds();
+  double c0 = process_cpu_seconds();
   PublishOptions opt;
   opt.out = a.out;
   opt.key = a.key;
@@ -66,7 +57,7 @@ void run_publish(const PublishArgs& a) {
     changes = std::move(*text);
   }
   auto t1 = clock::now();
-  double c1 = cpu_seconds();
+  double c1 = process_cpu_seconds();
   auto stats = !a.changes.empty() ? publish_changes(changes, opt)
                : !a.records.empty() ? publish_records_file(a.records, opt)
                                     : publish_site(catalog, opt);
@@ -75,7 +66,7 @@ void run_publish(const PublishArgs& a) {
     throw CommandError((input.empty() ? "" : input + ": ") + stats.message());
   }
   auto t2 = clock::now();
-  double c2 = cpu_seconds();
+  double c2 = process_cpu_seconds();
   double load_s = std::chrono::duration<double>(t1 - t0).count();
   double publish_s = std::chrono::duration<double>(t2 - t1).count();
   if (a.json) {

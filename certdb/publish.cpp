@@ -83,20 +83,12 @@ Hash sha256_raw(std::string_view data) {
   return h;
 }
 
-// CPU time of the process (every thread), user + system, in seconds.
-double cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
 // Wall and CPU time of the steps of one publication (PublishStats::phases).
 class Phases {
  public:
   void mark(std::string name) {
     auto now = std::chrono::steady_clock::now();
-    double cpu = cpu_seconds();
+    double cpu = process_cpu_seconds();
     list.push_back({std::move(name), std::chrono::duration<double>(now - wall_).count(), cpu - cpu_});
     wall_ = now;
     cpu_ = cpu;
@@ -105,7 +97,7 @@ class Phases {
 
  private:
   std::chrono::steady_clock::time_point wall_ = std::chrono::steady_clock::now();
-  double cpu_ = cpu_seconds();
+  double cpu_ = process_cpu_seconds();
 };
 
 // ------------------------------------------------------------------ state
@@ -1303,6 +1295,13 @@ Result<InclusionProof> verify_published_certificate(const fs::path& site, std::s
   expected += "]);\n";
   if (*cert != expected) return make_error(cert_rel + " (the certificate page's data) does not hold the signed records of " + rel);
   return proof;
+}
+
+double process_cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 }  // namespace certify::certdb

@@ -48,6 +48,10 @@ struct PublishOptions {
   unsigned threads = 2;
 };
 
+// CPU time of the process (every thread), user + system, in seconds: the
+// clock of PublishPhase::cpu and of certdb publish --json.
+double process_cpu_seconds();
+
 // Wall and CPU seconds of one step of a publication.
 struct PublishPhase {
   std::string name;
