@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "certify_config.h"
+#include "core/text.hpp"
 
 namespace certify::swcompat {
 
@@ -70,33 +71,21 @@ std::string report_to_text(const Report& r) {
 
 namespace {
 
-std::string esc(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '&': o += "&amp;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
-
 std::string html_body(const Report& r) {
   std::ostringstream os;
-  os << "<section class=\"report\"><h2>" << esc(r.kind) << ": " << esc(r.subject) << " <span class=\"st "
+  os << "<section class=\"report\"><h2>" << html_escape(r.kind) << ": " << html_escape(r.subject)
+     << " <span class=\"st "
      << status_name(r.overall()) << "\">" << status_name(r.overall()) << "</span></h2>\n<dl>";
   for (auto& [k, v] : r.meta.items())
-    os << "<dt>" << esc(k) << "</dt><dd>" << esc(v.is_string() ? v.get<std::string>() : v.dump()) << "</dd>";
+    os << "<dt>" << html_escape(k) << "</dt><dd>" << html_escape(v.is_string() ? v.get<std::string>() : v.dump())
+       << "</dd>";
   os << "</dl>\n<table><tr><th>check</th><th>status</th><th>summary</th><th>evidence</th></tr>\n";
   for (auto& c : r.checks) {
-    os << "<tr><td>" << esc(c.title) << "</td><td class=\"st " << status_name(c.status) << "\">"
-       << status_name(c.status) << "</td><td>" << esc(c.summary) << "</td><td>";
+    os << "<tr><td>" << html_escape(c.title) << "</td><td class=\"st " << status_name(c.status) << "\">"
+       << status_name(c.status) << "</td><td>" << html_escape(c.summary) << "</td><td>";
     if (!c.evidence.empty()) {
       os << "<ul>";
-      for (auto& e : c.evidence) os << "<li>" << esc(e) << "</li>";
+      for (auto& e : c.evidence) os << "<li>" << html_escape(e) << "</li>";
       os << "</ul>";
     }
     os << "</td></tr>\n";
@@ -119,7 +108,7 @@ std::string render_reports(const std::vector<Report>& reports, const std::string
   if (format == "html") {
     std::ostringstream os;
     os << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>certify "
-       << esc(reports.empty() ? "report" : reports[0].kind) << "</title>\n<style>"
+       << html_escape(reports.empty() ? "report" : reports[0].kind) << "</title>\n<style>"
        << "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
        << "padding:4px;vertical-align:top;text-align:left}.pass{color:#070}.warn{color:#a60}.fail{color:#b00}"
        << ".skip{color:#666}</style></head><body>\n";

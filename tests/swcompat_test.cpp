@@ -12,6 +12,7 @@
 #include "swcompat/install.hpp"
 #include "swcompat/kabi.hpp"
 #include "swcompat/package.hpp"
+#include "swcompat/report.hpp"
 #include "swcompat/rpmdb.hpp"
 #include "swcompat/snapshot.hpp"
 #include "swcompat/spdx.hpp"
@@ -746,4 +747,27 @@ TEST_CASE("snapshot: damaged rpm databases give warnings, never crashes") {
   });
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.message().find("needs rpm's `rpmdb`") != std::string::npos);
+}
+
+TEST_CASE("report: HTML escapes every text a package controls") {
+  // A package's own strings (its name, a licence field, an ELF symbol) reach
+  // the report: none may open an element or an attribute in the page.
+  swcompat::Report r;
+  r.kind = "sw-check";
+  r.subject = "evil<script>alert(1)</script>.deb";
+  r.meta["maintainer"] = "Mallory \"<m@x>\" & 'co'";
+  auto& c = r.add("licence", "Licence <b>");
+  c.status = swcompat::CheckStatus::fail;
+  c.summary = "GPL & <i>friends</i>";
+  c.evidence.push_back("\"/><img src=x onerror=alert(1)>");
+  std::string html = swcompat::render_reports({r}, "html");
+  CHECK(html.find("<script>") == std::string::npos);
+  CHECK(html.find("<img") == std::string::npos);
+  CHECK(html.find("<b>") == std::string::npos);
+  CHECK(html.find("<i>") == std::string::npos);
+  CHECK(html.find("evil&lt;script&gt;alert(1)&lt;/script&gt;.deb") != std::string::npos);
+  CHECK(html.find("Mallory &quot;&lt;m@x&gt;&quot; &amp; &#39;co&#39;") != std::string::npos);
+  CHECK(html.find("GPL &amp; &lt;i&gt;friends&lt;/i&gt;") != std::string::npos);
+  CHECK(html.find("<li>&quot;/&gt;&lt;img src=x onerror=alert(1)&gt;</li>") != std::string::npos);
+  CHECK(html.find("<td class=\"st fail\">fail</td>") != std::string::npos);
 }
