@@ -102,20 +102,23 @@ void send_error(httplib::Response& res, int status, const std::string& message) 
   send_json(res, {{"error", message}}, status);
 }
 
+std::string session_cookie(const httplib::Request& req) {
+  auto cookies = req.get_header_value("Cookie");
+  std::string_view rest(cookies);
+  while (!rest.empty()) {
+    auto semi = rest.find(';');
+    auto part = rest.substr(0, semi);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    if (part.starts_with("certdb_token=")) return std::string(part.substr(13));
+    if (semi == std::string_view::npos) break;
+    rest.remove_prefix(semi + 1);
+  }
+  return {};
+}
+
 std::optional<User> authenticate_request(Store& store, const httplib::Request& req, bool allow_cookie) {
   auto token = bearer(req);
-  if (token.empty() && allow_cookie) {
-    auto cookies = req.get_header_value("Cookie");
-    std::string_view rest(cookies);
-    while (!rest.empty()) {
-      auto semi = rest.find(';');
-      auto part = rest.substr(0, semi);
-      while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-      if (part.starts_with("certdb_token=")) token = std::string(part.substr(13));
-      if (semi == std::string_view::npos) break;
-      rest.remove_prefix(semi + 1);
-    }
-  }
+  if (token.empty() && allow_cookie) token = session_cookie(req);
   if (token.empty()) return std::nullopt;
   return store.authenticate(token);
 }

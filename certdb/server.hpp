@@ -24,6 +24,11 @@ struct ServerOptions {
   int threads = 32;                // request workers (each keep-alive connection holds one)
 };
 
+// The session token of the web pages: the first `certdb_token` cookie (the
+// one the browser sends first when several match), or "". Authentication and
+// the CSRF token of a form both use it, so they always name the same session.
+std::string session_cookie(const httplib::Request& req);
+
 // Who is asking: the account of the bearer token (API) or session cookie (web).
 std::optional<User> authenticate_request(Store& store, const httplib::Request& req, bool allow_cookie);
 

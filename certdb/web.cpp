@@ -39,21 +39,7 @@ std::string page(const std::string& title, const std::optional<User>& user, cons
   return os.str();
 }
 
-std::string session_token(const httplib::Request& req) {
-  auto cookies = req.get_header_value("Cookie");
-  std::string_view rest(cookies);
-  while (!rest.empty()) {
-    auto semi = rest.find(';');
-    auto part = rest.substr(0, semi);
-    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-    if (part.starts_with("certdb_token=")) return std::string(part.substr(13));
-    if (semi == std::string_view::npos) break;
-    rest.remove_prefix(semi + 1);
-  }
-  return {};
-}
-
-std::string csrf_for(const httplib::Request& req) { return sha256_hex("certdb-csrf:" + session_token(req)); }
+std::string csrf_for(const httplib::Request& req) { return sha256_hex("certdb-csrf:" + session_cookie(req)); }
 
 std::string csrf_field(const httplib::Request& req) {
   return "<input type=\"hidden\" name=\"csrf\" value=\"" + csrf_for(req) + "\">";

@@ -133,6 +133,17 @@ TEST_CASE("web: reviewer and submitter pages in headless Chromium") {
   auto forged = c.Post("/ui/submissions/" + id + "/review", cookie, "action=approve&csrf=0", "application/x-www-form-urlencoded");
   REQUIRE(forged);
   CHECK(forged->status == 403);
+  // Cookie tossing: a second certdb_token cookie set by someone else (a
+  // sibling domain can) must not pair the reviewer's session with a CSRF
+  // value the attacker computed from a token of his own: the first cookie is
+  // the session, for authentication and CSRF alike.
+  httplib::Headers tossed = {{"Cookie", "certdb_token=attacker; certdb_token=" + rita}};
+  auto tossed_post = c.Post("/ui/submissions/" + id + "/review", tossed,
+                            "action=reject&comment=tossed&csrf=" + sha256_hex("certdb-csrf:attacker"),
+                            "application/x-www-form-urlencoded");
+  REQUIRE(tossed_post);
+  CHECK(tossed_post->status == 303);
+  CHECK(tossed_post->get_header_value("Location") == "/ui/login");
   auto csrf = sha256_hex("certdb-csrf:" + rita);
   auto ok = c.Post("/ui/submissions/" + id + "/review", cookie, "action=approve&comment=fine&csrf=" + csrf,
                    "application/x-www-form-urlencoded");
