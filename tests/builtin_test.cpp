@@ -41,3 +41,19 @@ TEST_CASE("certify builtin: exit codes and result.json follow the external-test 
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("unknown built-in test") != std::string::npos);
 }
+
+TEST_CASE("TestContext::props: the device's props, or an empty object for a device without usable ones") {
+  suites::TestContext ctx;
+  ctx.device = nlohmann::json::parse(R"({"id": "nic:eth0", "props": {"ifname": "eth0"}})");
+  CHECK(ctx.props().value("ifname", "") == "eth0");
+  // Hand-edited inventories: no props, props of the wrong type, a device that
+  // is not an object. value() on any of them would throw; props() gives {}.
+  for (const char* text : {R"({"id": "nic:eth0"})", R"({"props": "eth0"})", R"({"props": ["eth0"]})", R"("nic:eth0")",
+                           "null"}) {
+    CAPTURE(text);
+    ctx.device = nlohmann::json::parse(text);
+    REQUIRE(ctx.props().is_object());
+    CHECK(ctx.props().empty());
+    CHECK(ctx.props().value("ifname", "none") == "none");
+  }
+}

@@ -33,6 +33,12 @@ int outcome_exit_code(Outcome o) {
 
 std::ostream& TestContext::out() const { return log ? *log : std::cout; }
 
+const nlohmann::json& TestContext::props() const {
+  static const nlohmann::json empty = nlohmann::json::object();
+  auto it = device.is_object() ? device.find("props") : device.end();
+  return it != device.end() && it->is_object() ? *it : empty;
+}
+
 std::string TestContext::param(const std::string& name, const std::string& fallback) const {
   auto it = params.find(name);
   return it == params.end() ? fallback : it->second;

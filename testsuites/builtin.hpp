@@ -32,6 +32,9 @@ struct TestContext {
   std::ostream* log = nullptr;                        // the job's log (stdout of the child)
 
   std::ostream& out() const;
+  // The device's "props" object; an empty object when it has none or it is
+  // not an object (an inventory edited by hand), so value() never throws.
+  const nlohmann::json& props() const;
   std::string param(const std::string& name, const std::string& fallback = {}) const;
 };
 

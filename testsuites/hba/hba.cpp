@@ -175,11 +175,6 @@ namespace certify::suites {
 
 namespace {
 
-const nlohmann::json& props_of(const TestContext& ctx) {
-  static const nlohmann::json empty = nlohmann::json::object();
-  return ctx.device.contains("props") && ctx.device["props"].is_object() ? ctx.device["props"] : empty;
-}
-
 std::string address_of(const TestContext& ctx) {
   std::string id = ctx.device.value("id", ctx.device_id);
   return id.rfind("pci:", 0) == 0 ? id.substr(4) : "";
@@ -215,7 +210,7 @@ std::string ethtool_firmware(const std::string& ifname) {
 
 std::vector<dpu::FunctionFacts> dpu_functions(const TestContext& ctx, const probe::Sysroot& root) {
   std::vector<dpu::FunctionFacts> out;
-  const auto& p = props_of(ctx);
+  const auto& p = ctx.props();
   if (!p.contains("functions") || !p["functions"].is_array()) return out;
   for (const auto& f : p["functions"]) {
     if (!f.is_string()) continue;
@@ -241,7 +236,7 @@ TestResult hba_hosts(TestContext& ctx) {
   auto dir = "/sys/bus/pci/devices/" + addr;
   if (!root.exists(dir)) return TestResult::fail(addr + " has disappeared");
   std::vector<hba::HostFacts> hosts;
-  const auto& p = props_of(ctx);
+  const auto& p = ctx.props();
   if (p.contains("scsi_hosts") && p["scsi_hosts"].is_array())
     for (const auto& h : p["scsi_hosts"]) {
       hba::HostFacts f;
@@ -259,7 +254,7 @@ TestResult hba_disks(TestContext& ctx) {
   auto addr = address_of(ctx);
   if (addr.empty()) return TestResult::error("the device is not a PCI function");
   std::set<std::string> expected;
-  const auto& p = props_of(ctx);
+  const auto& p = ctx.props();
   if (p.contains("disks") && p["disks"].is_array())
     for (const auto& d : p["disks"]) {
       auto s = d.get<std::string>();
@@ -277,7 +272,7 @@ TestResult hba_rescan(TestContext& ctx) {
   std::set<std::string> before, after;
   for (const auto& d : disks_behind(root, addr)) before.insert(d.name);
   std::string err;
-  const auto& p = props_of(ctx);
+  const auto& p = ctx.props();
   if (p.contains("scsi_hosts") && p["scsi_hosts"].is_array())
     for (const auto& h : p["scsi_hosts"]) {
       auto e = write_sysfs("/sys/class/scsi_host/" + h.get<std::string>() + "/scan", "- - -");
@@ -294,7 +289,7 @@ TestResult hba_rescan(TestContext& ctx) {
 
 TestResult fc_port(TestContext& ctx) {
   probe::Sysroot root(ctx.sysroot);
-  const auto& p = props_of(ctx);
+  const auto& p = ctx.props();
   hba::FcPort f;
   f.host = p.value("scsi_host", "");
   if (f.host.empty()) return TestResult::error("the device names no SCSI host (props.scsi_host)");
@@ -308,7 +303,7 @@ TestResult fc_port(TestContext& ctx) {
 
 TestResult disk_smart(TestContext& ctx) {
   if (auto e = require_live(ctx, "disk.smart")) return *e;
-  std::string name = props_of(ctx).value("block_device", "");
+  std::string name = ctx.props().value("block_device", "");
   if (name.empty()) return TestResult::error("the device has no block device (props.block_device)");
   auto tool = find_program("smartctl");
   if (tool.empty()) return TestResult::skip("smartctl is not installed (apt-get install smartmontools)");
@@ -354,8 +349,8 @@ TestResult gpu_drm(TestContext& ctx) {
     nodes.push_back(node);
   }
   // The DRM driver name may differ from the PCI driver's (virtio_gpu on virtio-pci).
-  std::string want = props_of(ctx).value("drm_driver", *driver);
-  auto cls = props_of(ctx).value("class_code", "");
+  std::string want = ctx.props().value("drm_driver", *driver);
+  auto cls = ctx.props().value("class_code", "");
   return gpu::check_drm_nodes(nodes, want, cls.rfind("0x12", 0) == 0);
 }
 

@@ -146,8 +146,7 @@ using namespace nic;
 namespace {
 
 std::string ifname_of(const TestContext& ctx) {
-  const auto& p = ctx.device.contains("props") ? ctx.device["props"] : nlohmann::json::object();
-  return p.value("ifname", "");
+  return ctx.props().value("ifname", "");
 }
 
 // The PCI address of the interface's function ("0000:09:00.0"), from sysfs.

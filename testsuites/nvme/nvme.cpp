@@ -203,7 +203,7 @@ using namespace nvme;
 namespace {
 
 std::string controller_of(const TestContext& ctx) {
-  const auto& p = ctx.device.contains("props") ? ctx.device["props"] : nlohmann::json::object();
+  const auto& p = ctx.props();
   return p.value("controller", "");
 }
 
@@ -344,7 +344,7 @@ TestResult nvme_fio_sweep(TestContext& ctx) {
   if (auto e = require_live(ctx, "nvme.fio-sweep")) return *e;
   auto fio = find_program("fio");
   if (fio.empty()) return TestResult::skip("fio is not installed (apt-get install fio)");
-  const auto& p = ctx.device.contains("props") ? ctx.device["props"] : nlohmann::json::object();
+  const auto& p = ctx.props();
   std::string block;
   if (p.contains("namespaces") && p["namespaces"].is_array() && !p["namespaces"].empty()) {
     auto ns = p["namespaces"][0].get<std::string>();  // "nvme:nvme0n1"
@@ -372,7 +372,7 @@ TestResult nvme_fio_sweep(TestContext& ctx) {
 namespace {
 
 Result<std::pair<std::string, IoPlan>> block_plan(const TestContext& ctx, const probe::Sysroot& root) {
-  const auto& p = ctx.device.contains("props") ? ctx.device["props"] : nlohmann::json::object();
+  const auto& p = ctx.props();
   std::string name = p.value("block_device", "");
   if (name.empty()) return make_error("the device has no block device (props.block_device)");
   auto size = root.attr_int("/sys/block/" + name + "/size", 10);
