@@ -265,7 +265,9 @@ void add_rdma(ProbeContext& ctx, const std::string& hca) {
     int num = 0;
     auto [ptr, ec] = std::from_chars(n.data(), n.data() + n.size(), num);
     if (ec == std::errc() && ptr == n.data() + n.size()) p["port"] = num;
-    p["virtual"] = false;
+    // rdma_rxe and siw run in software over a netdev: the kernel puts them
+    // under /sys/devices/virtual, having no bus parent.
+    p["virtual"] = canon->rfind("/sys/devices/virtual/", 0) == 0;
     for (const char* k : {"node_guid", "sys_image_guid", "hca_type", "board_id", "node_type"})
       if (auto v = ctx.root.attr(*canon + "/" + k)) p[k] = *v;
     // "4: ACTIVE" -> "ACTIVE"; "5: LinkUp" -> "LinkUp"
