@@ -1,17 +1,21 @@
-// Suites (issue 6): RDMA ports. Port state over the recorded ConnectX-6
-// sysroot, perftest report parsing and the bandwidth criterion, the plan
-// choosing RDMA tests only for RDMA ports, and the certify peer's "rdma"
-// operation end to end over loopback with a stand-in perftest (a script
-// that speaks TCP like perftest's out-of-band exchange and prints its report).
+// Suites (issue 6): RDMA ports. Port state over the hand-made ConnectX-6
+// sysroot and over Soft-RoCE recorded in the lab guest (rxe0 over its e1000e
+// port: tests/fixtures/lab-rxe), perftest reports as ib_write_bw/ib_send_bw
+// printed them on rxe0 and the bandwidth criterion, the plan choosing RDMA
+// tests only for RDMA ports, and the certify peer's "rdma" operation end to
+// end over loopback with a stand-in perftest (a script that speaks TCP like
+// perftest's out-of-band exchange and prints its report).
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include "core/files.hpp"
+#include "probe/probe.hpp"
 #include "testsuites/nic/peer.hpp"
 #include "testsuites/rdma/rdma.hpp"
 #include "tests/testpeer.hpp"
@@ -40,29 +44,13 @@ TestResult run_on(BuiltinFn fn, const std::filesystem::path& sysroot, nlohmann::
 
 const nlohmann::json k_mlx5_port = {{"id", "ib:mlx5_0:1"}, {"parent", "pci:0000:af:00.0"}, {"props", {{"hca", "mlx5_0"}, {"port", 1}}}};
 
-// perftest 4.5's ib_write_bw --report_gbits report, as printed over Soft-RoCE.
-const std::string k_write_bw_report = R"(---------------------------------------------------------------------------------------
-                    RDMA_Write BW Test
- Dual-port       : OFF		Device         : rxe0
- Number of qps   : 1		Transport type : IB
- Connection type : RC		Using SRQ      : OFF
- PCIe relax order: ON
- TX depth        : 128
- CQ Moderation   : 1
- Mtu             : 1024[B]
- Link type       : Ethernet
- GID index       : 1
- Max inline data : 0[B]
- rdma_cm QPs	 : OFF
- Data ex. method : Ethernet
----------------------------------------------------------------------------------------
- local address: LID 0000 QPN 0x0011 PSN 0x8e3f0b RKey 0x000203 VAddr 0x007f2a4c6f5000
- GID: 00:00:00:00:00:00:00:00:00:00:255:255:10:00:02:15
----------------------------------------------------------------------------------------
- #bytes     #iterations    BW peak[Gb/sec]    BW average[Gb/sec]   MsgRate[Mpps]
- 65536      2870             0.00               0.38  		   0.000725
----------------------------------------------------------------------------------------
-)";
+// perftest 4.5's reports (--report_gbits) as the lab guest printed them on
+// rxe0, client and server on the guest's own address.
+std::string perftest_report(const std::string& name) {
+  auto t = read_file(fixture("suites-class/perftest") / name);
+  REQUIRE_MESSAGE(t.ok(), name);
+  return *t;
+}
 
 }  // namespace
 
@@ -75,10 +63,10 @@ TEST_CASE("rdma: port state and rate from the recorded ConnectX-6 sysroot; a por
   auto state = d / "sys/devices/pci0000:ae/0000:ae:00.0/0000:af:00.0/infiniband/mlx5_0/ports/1/state";
   REQUIRE(std::filesystem::exists(state));
   std::ofstream(state) << "2: INIT\n";
-  auto init = run_on(rdma_port, d.path(), k_mlx5_port);
+  auto init = run_on(rdma_port, d.path(), k_mlx5_port, {{"wait_s", "0"}});
   CHECK(init.outcome == Outcome::fail);
   CHECK(init.reason == "mlx5_0 port 1 is INIT, not ACTIVE (no subnet manager has configured it)");
-  auto gone = run_on(rdma_port, d.path(), {{"props", {{"hca", "mlx5_9"}, {"port", 1}}}});
+  auto gone = run_on(rdma_port, d.path(), {{"props", {{"hca", "mlx5_9"}, {"port", 1}}}}, {{"wait_s", "5"}});
   CHECK(gone.reason == "mlx5_9 is gone from /sys/class/infiniband");
 
   rdma::PortFacts roce{"rxe0", 1, "ACTIVE", "LinkUp", "Ethernet", "1 Gb/sec (1X SDR)", "eth0", "fe80::"};
@@ -99,6 +87,61 @@ TEST_CASE("rdma: port state and rate from the recorded ConnectX-6 sysroot; a por
   CHECK_FALSE(rdma::parse_rate_gbps("100 Mb/sec").has_value());
 }
 
+TEST_CASE("rdma: Soft-RoCE recorded in the lab guest: the probe's port, rdma.port, a software device") {
+  // rdma_rxe over the guest's e1000e (eth1, 10.0.2.15), recorded with
+  // certify probe --record after `rdma link add rxe0 type rxe netdev eth1`.
+  probe::ProbeOptions o;
+  o.live_queries = false;
+  auto inv = probe::probe_all(probe::Sysroot(fixture("lab-rxe")), o);
+  REQUIRE(inv.ok());
+  const auto* port = inv->find("ib:rxe0:1");
+  REQUIRE(port != nullptr);
+  CHECK(port->cls == "nic");
+  CHECK(port->bus == "infiniband");
+  CHECK(port->parent.empty());  // no PCI function behind it
+  CHECK(port->props["hca"] == "rxe0");
+  CHECK(port->props["port"] == 1);
+  CHECK(port->props["virtual"] == true);
+  CHECK(port->props["state"] == "ACTIVE");
+  CHECK(port->props["phys_state"] == "LinkUp");
+  CHECK(port->props["link_layer"] == "Ethernet");
+  CHECK(port->props["rate"] == "2.5 Gb/sec (1X SDR)");  // rxe's rate follows the netdev's 1000 Mb/s
+  CHECK(port->props["gid0"] == "fe80:0000:0000:0000:5054:00ff:fe00:0e01");
+  const auto* eth = inv->find("net:eth1");
+  REQUIRE(eth != nullptr);
+  CHECK(eth->driver == "e1000e");
+  CHECK_FALSE(eth->props.contains("rdma_devices"));  // rxe0 hangs off no PCI function
+  // The ConnectX-6 port is hardware, rxe0 is not.
+  auto mlx5 = probe::probe_all(probe::Sysroot(fixture("hw-infiniband")), o);
+  REQUIRE(mlx5.ok());
+  REQUIRE(mlx5->find("ib:mlx5_0:1") != nullptr);
+  CHECK(mlx5->find("ib:mlx5_0:1")->props["virtual"] == false);
+  CHECK(rdma::software_device(probe::Sysroot(fixture("lab-rxe")), "rxe0"));
+  CHECK_FALSE(rdma::software_device(probe::Sysroot(fixture("hw-infiniband")), "mlx5_0"));
+  CHECK_FALSE(rdma::software_device(probe::Sysroot(fixture("lab-rxe")), "rxe9"));
+
+  const nlohmann::json dev = {{"id", "ib:rxe0:1"}, {"props", {{"hca", "rxe0"}, {"port", 1}}}};
+  auto ok = run_on(rdma_port, fixture("lab-rxe"), dev);
+  CHECK_MESSAGE(ok.outcome == Outcome::pass, ok.reason);
+  CHECK(ok.metrics["rate_gbps"] == 2.5);
+  CHECK(std::find(ok.messages.begin(), ok.messages.end(), "rxe0 port 1 runs over eth1") != ok.messages.end());
+  // The netdev lost its carrier: rdma_rxe reports the port DOWN, Disabled.
+  test::TempDir d;
+  std::filesystem::copy(fixture("lab-rxe"), d.path(), std::filesystem::copy_options::recursive | std::filesystem::copy_options::copy_symlinks);
+  std::ofstream(d / "sys/devices/virtual/infiniband/rxe0/ports/1/state") << "1: DOWN\n";
+  std::ofstream(d / "sys/devices/virtual/infiniband/rxe0/ports/1/phys_state") << "3: Disabled\n";
+  auto down = run_on(rdma_port, d.path(), dev, {{"wait_s", "0"}});
+  CHECK(down.outcome == Outcome::fail);
+  CHECK(down.reason == "rxe0 port 1 is DOWN, not ACTIVE");
+  REQUIRE_FALSE(down.messages.empty());
+  CHECK(down.messages[0] == "rxe0 port 1: physical state Disabled, not LinkUp");
+  // A RoCE port whose GID table names no netdev.
+  std::filesystem::remove(d / "sys/devices/virtual/infiniband/rxe0/ports/1/gid_attrs/ndevs/0");
+  std::ofstream(d / "sys/devices/virtual/infiniband/rxe0/ports/1/state") << "4: ACTIVE\n";
+  std::ofstream(d / "sys/devices/virtual/infiniband/rxe0/ports/1/phys_state") << "5: LinkUp\n";
+  CHECK(run_on(rdma_port, d.path(), dev, {{"wait_s", "0"}}).reason == "rxe0 port 1 is RoCE but names no network interface (gid_attrs/ndevs/0)");
+}
+
 TEST_CASE("rdma: the plan chooses RDMA tests only for RDMA ports") {
   auto bin = test::build_path("cli/certify").string();
   auto ib = test::run_command({bin, "plan", "--suites", test::source_path("testsuites").string(), "--sysroot", fixture("hw-infiniband").string()});
@@ -107,6 +150,15 @@ TEST_CASE("rdma: the plan chooses RDMA tests only for RDMA ports") {
   CHECK(ib.out.find("+ rdma on ib:mlx5_0:1") != std::string::npos);
   CHECK(ib.out.find("rdma.bandwidth@ib-mlx5_0-1") != std::string::npos);
   CHECK(ib.out.find("- rdma on net:ib0: prop hca is absent") != std::string::npos);
+  auto rxe = test::run_command({bin, "plan", "--suites", test::source_path("testsuites").string(), "--sysroot", fixture("lab-rxe").string()});
+  INFO(rxe.err);
+  REQUIRE(rxe.exit_code == 0);
+  CHECK(rxe.out.find("+ rdma on ib:rxe0:1") != std::string::npos);
+  CHECK(rxe.out.find("rdma.port@ib-rxe0-1") != std::string::npos);
+  CHECK(rxe.out.find("rdma.bandwidth@ib-rxe0-1") != std::string::npos);
+  CHECK(rxe.out.find("- rdma on net:eth1: prop hca is absent") != std::string::npos);
+  CHECK(rxe.out.find("nic.link@net-eth1") != std::string::npos);
+  CHECK(rxe.out.find("nic.link@ib-rxe0-1") == std::string::npos);
   auto lab = test::run_command({bin, "plan", "--suites", test::source_path("testsuites").string(), "--sysroot", fixture("lab-q35").string()});
   REQUIRE(lab.exit_code == 0);
   CHECK(lab.out.find("+ rdma") == std::string::npos);
@@ -114,13 +166,25 @@ TEST_CASE("rdma: the plan chooses RDMA tests only for RDMA ports") {
 }
 
 TEST_CASE("rdma: perftest reports and the bandwidth criterion") {
+  const auto k_write_bw_report = perftest_report("ib_write_bw-rxe0-client.txt");
   auto rep = rdma::parse_perftest(k_write_bw_report);
   CHECK(rep.errors.empty());
   CHECK(rep.bytes == 65536);
-  CHECK(rep.iterations == 2870);
+  CHECK(rep.iterations == 1072);
   REQUIRE(rep.bw_avg_gbps.has_value());
-  CHECK(*rep.bw_avg_gbps == doctest::Approx(0.38));
-  CHECK(*rep.msg_rate_mpps == doctest::Approx(0.000725));
+  CHECK(*rep.bw_avg_gbps == doctest::Approx(0.28));
+  CHECK(*rep.bw_peak_gbps == doctest::Approx(0.0));
+  CHECK(*rep.msg_rate_mpps == doctest::Approx(0.000535));
+  // ib_send_bw: the client's and the server's report (the server's begins
+  // with its "Waiting for client to connect..." banner).
+  auto send = rdma::parse_perftest(perftest_report("ib_send_bw-rxe0-client.txt"));
+  CHECK(send.errors.empty());
+  CHECK(send.iterations == 480);
+  CHECK(send.bw_avg_gbps == doctest::Approx(0.12));
+  auto served = rdma::parse_perftest(perftest_report("ib_send_bw-rxe0-server.txt"));
+  CHECK(served.errors.empty());
+  CHECK(served.iterations == 605);
+  CHECK(served.bw_avg_gbps == doctest::Approx(0.16));
   auto failed = rdma::parse_perftest(" Couldn't connect to 10.0.2.15:18515\nUnable to open file descriptor for socket connection Unable to init the socket connection\n");
   CHECK(failed.errors.size() == 2);
   CHECK_FALSE(failed.bw_avg_gbps.has_value());
@@ -129,12 +193,20 @@ TEST_CASE("rdma: perftest reports and the bandwidth criterion") {
   rdma::BandwidthRun good{"ib_write_bw", 0, k_write_bw_report, "", true, 0, k_write_bw_report, ""};
   auto soft = rdma::check_bandwidth({good}, 1.0, true, 50);
   CHECK_MESSAGE(soft.outcome == Outcome::pass, soft.reason);
-  CHECK(soft.metrics["ib_write_bw_gbps"] == doctest::Approx(0.38));
-  // A hardware port at 0.38 of 200 Gb/s fails the share; at 0 % it passes.
+  CHECK(soft.metrics["ib_write_bw_gbps"] == doctest::Approx(0.28));
+  CHECK(soft.metrics["ib_write_bw_mpps"] == doctest::Approx(0.000535));
+  // A hardware port at 0.28 of 200 Gb/s fails the share; at 0 % it passes.
   auto hw = rdma::check_bandwidth({good}, 200.0, false, 50);
   CHECK(hw.outcome == Outcome::fail);
-  CHECK(hw.reason == "ib_write_bw: 0.38 Gb/s is below 50% of the 200 Gb/s link rate");
+  CHECK(hw.reason == "ib_write_bw: 0.28 Gb/s is below 50% of the 200 Gb/s link rate");
   CHECK(rdma::check_bandwidth({good}, 200.0, false, 0).outcome == Outcome::pass);
+  // rxe0's own rate (2.5 Gb/s, copied from the e1000e's speed): the share is
+  // no criterion for a software device, and would be for hardware.
+  auto rxe = rdma::check_bandwidth({good}, 2.5, true, 50);
+  CHECK_MESSAGE(rxe.outcome == Outcome::pass, rxe.reason);
+  CHECK(std::find(rxe.messages.begin(), rxe.messages.end(), "software RDMA device (rdma_rxe, siw): its rate is its netdev's, no wire rate to compare with") !=
+        rxe.messages.end());
+  CHECK(rdma::check_bandwidth({good}, 2.5, false, 50).reason == "ib_write_bw: 0.28 Gb/s is below 50% of the 2.5 Gb/s link rate");
   auto client = good;
   client.client_exit = 1;
   client.client_output = " Couldn't connect to 10.0.2.15:18515\n";

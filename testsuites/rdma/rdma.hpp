@@ -14,6 +14,10 @@
 #include "core/result.hpp"
 #include "testsuites/builtin.hpp"
 
+namespace certify::probe {
+class Sysroot;
+}
+
 namespace certify::suites::rdma {
 
 struct PortFacts {
@@ -37,6 +41,10 @@ struct PerftestReport {
   std::vector<std::string> errors;
 };
 PerftestReport parse_perftest(std::string_view output);
+
+// rdma_rxe and siw run RDMA in software over a netdev: the kernel keeps such
+// devices, which have no bus parent, under /sys/devices/virtual.
+bool software_device(const probe::Sysroot& root, const std::string& hca);
 
 // One perftest run against the peer: both ends' exit and output.
 struct BandwidthRun {
