@@ -2,9 +2,13 @@
 // record every change in the journal.
 #include "runner/run.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <optional>
 
@@ -46,10 +50,16 @@ std::string last_line(const std::filesystem::path& p) {
   return s.size() > 300 ? s.substr(0, 300) : s;
 }
 
-Launch make_launch(const Job& j, const RunOptions& o, bool after_reboot) {
+// A job's launch: its log folder with both log files made (so a launch made
+// ahead of its start takes the inode allocations off the start's path),
+// a stale result.json removed, argv and the environment.
+Result<Launch> make_launch(const Job& j, const RunOptions& o, bool after_reboot) {
   auto dir = o.run_dir / "logs" / j.id;
-  std::filesystem::create_directories(dir);
-  std::filesystem::remove(dir / "result.json");
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return make_error(dir.string() + ": cannot create: " + ec.message());
+  std::filesystem::remove(dir / "result.json", ec);
+  if (ec) return make_error((dir / "result.json").string() + ": cannot remove: " + ec.message());
   Launch l;
   if (j.test.is_builtin()) l.argv = {o.self_exe.string(), "builtin", j.test.target()};
   else l.argv = {(j.suite_dir / j.test.target()).string()};
@@ -67,6 +77,12 @@ Launch make_launch(const Job& j, const RunOptions& o, bool after_reboot) {
   l.cwd = dir;
   l.stdout_path = dir / "stdout.log";
   l.stderr_path = dir / "stderr.log";
+  // Kept when they exist (a rerun's old logs): the start truncates them.
+  for (const auto& f : {l.stdout_path, l.stderr_path}) {
+    int fd = ::open(f.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return make_error(f.string() + ": cannot create: " + std::strerror(errno));
+    ::close(fd);
+  }
   return l;
 }
 
@@ -189,12 +205,21 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
     events(e);
   }
 
-  auto finish = [&](Running& r, const JobRecord& base) -> Status {
+  // A job whose process ended: its record waits until the jobs that can
+  // start in its place have started.
+  struct Ended {
+    Running r;
+    JobRecord base;
+    steady_clock::time_point end;
+    system_clock::time_point wall_end;
+  };
+  auto finish = [&](const Ended& e) -> Status {
+    const auto& r = e.r;
     const auto& j = plan.jobs[r.index];
-    JobRecord rec = base;
-    rec.finished = iso_time(clock.wall());
+    JobRecord rec = e.base;
+    rec.finished = iso_time(e.wall_end);
     rec.started = iso_time(r.wall_start);
-    rec.duration_s = duration<double>(clock.now() - r.start).count();
+    rec.duration_s = duration<double>(e.end - r.start).count();
     auto dir = o.run_dir / "logs" / j.id;
     auto rj = read_file(dir / "result.json", 16 << 20);
     nlohmann::json result = rj ? nlohmann::json::parse(*rj, nullptr, false) : nlohmann::json();
@@ -230,8 +255,14 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
       ++finished_here;
       busy_s += rec.duration_s;
     }
-    sched.finish(r.index);
     job_event(RunEvent::Kind::job_end, rec);
+    return ok_status();
+  };
+
+  auto mark_running = [&](std::size_t i, system_clock::time_point wall, bool durable) -> Status {
+    const auto& j = plan.jobs[i];
+    if (auto st = journal.mark_running(j.id, iso_time(wall), o.boot_id, durable); !st) return st;
+    records[j.id].attempts += 1;
     return ok_status();
   };
 
@@ -250,6 +281,39 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
     job_event(RunEvent::Kind::job_end, rec);
     return ok_status();
   };
+
+  // The critical path of a run is, for each worker, one job's end to the
+  // next job's start: every millisecond there is lost once per job. So the
+  // loop starts the next jobs before it records the ended ones and the
+  // started ones in the journal, and it prepares launches (log folder and
+  // files, environment) ahead while the workers are busy. A crash between a
+  // start or an end and its record loses nothing a resume cannot redo: an
+  // ended job not yet recorded still says running and a started one still
+  // says pending, and both run again, as any job in flight at a crash does.
+  // A job that may take the kernel down (it expects a reboot or holds the
+  // system lock) is the exception: everything before it, and its own
+  // "running", is committed and synced before it starts.
+  std::vector<Ended> ended;
+  std::vector<std::pair<std::size_t, system_clock::time_point>> unrecorded;  // started, not yet marked running
+  std::map<std::size_t, Launch> prepared;
+  std::vector<bool> unpreparable(plan.jobs.size(), false);  // its start reports why
+  auto record = [&]() -> Status {
+    for (const auto& e : ended)
+      if (auto st = finish(e); !st) return st;
+    ended.clear();
+    for (const auto& [i, wall] : unrecorded) {
+      if (auto st = mark_running(i, wall, false); !st) return st;
+      job_event(RunEvent::Kind::job_start, records[plan.jobs[i].id]);
+    }
+    unrecorded.clear();
+    return ok_status();
+  };
+  // On an error nothing the run started may outlive it.
+  auto fail = [&](const Status& st) -> Result<RunSummary> {
+    for (const auto& [pid, r] : running) procs.signal_group(pid, SIGKILL);
+    return st.error();
+  };
+  const auto ahead = static_cast<std::size_t>(std::max(1, o.jobs));
 
   bool stopping = false;
   auto last_tick = clock.now();
@@ -273,26 +337,36 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
         if (auto st = end_unstarted(*next, "skip", "needs root: run certify as root to include this test",
                                     started_wall);
             !st)
-          return st.error();
+          return fail(st);
         continue;
       }
-      auto launch = make_launch(j, o, after_reboot[*next]);
-      // A job that may take the kernel down (a reboot, a RAS injection under
-      // the system lock) must find everything before it on disk afterwards.
       bool durable = j.test.expects_reboot ||
                      std::find(j.locks.begin(), j.locks.end(), "system") != j.locks.end();
-      if (auto st = journal.mark_running(j.id, iso_time(started_wall), o.boot_id, durable); !st) return st.error();
-      records[j.id].attempts += 1;
-      auto pid = procs.start(launch);
+      if (durable) {
+        if (auto st = record(); !st) return fail(st);
+        if (auto st = mark_running(*next, started_wall, true); !st) return fail(st);
+      }
+      Result<Launch> launch = make_error("");
+      if (auto p = prepared.find(*next); p != prepared.end()) {
+        launch = std::move(p->second);
+        prepared.erase(p);
+      } else {
+        launch = make_launch(j, o, after_reboot[*next]);
+      }
+      Result<int> pid = launch ? procs.start(*launch) : Result<int>(launch.error());
       if (!pid) {
+        if (!durable)
+          if (auto st = mark_running(*next, started_wall, false); !st) return fail(st);  // the attempt counts
         if (auto st = end_unstarted(*next, "error", "cannot start: " + pid.message(), started_wall); !st)
-          return st.error();
+          return fail(st);
         continue;
       }
       Running r{*next, *pid, clock.now(), clock.now() + seconds(j.test.timeout_s), std::nullopt, started_wall};
       running.emplace(*pid, r);
-      job_event(RunEvent::Kind::job_start, records[j.id]);
+      if (durable) job_event(RunEvent::Kind::job_start, records[j.id]);
+      else unrecorded.emplace_back(*next, started_wall);
     }
+    if (auto st = record(); !st) return fail(st);
     if (running.empty()) {
       if (stopping || sched.done()) break;
       auto stuck = sched.stuck();
@@ -303,7 +377,7 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
           rec.state = "done";
           rec.status = "error";
           rec.reason = "never ready: its after= ordering forms a cycle";
-          if (auto st = journal.mark_done(rec); !st) return st.error();
+          if (auto st = journal.mark_done(rec); !st) return fail(st);
           records[rec.id] = rec;
           sched.skip(i);
           ++done;
@@ -312,11 +386,24 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
         continue;
       }
     }
+    // Prepare one upcoming launch per turn, so an end that comes meanwhile
+    // waits for one preparation at most; then look again without blocking.
+    bool preparing = false;
+    if (!stopping) {
+      for (auto i : sched.upcoming(ahead)) {
+        if (prepared.count(i) || unpreparable[i] || (plan.jobs[i].test.needs_root && !o.is_root)) continue;
+        auto l = make_launch(plan.jobs[i], o, after_reboot[i]);
+        if (l) prepared.emplace(i, std::move(*l));
+        else unpreparable[i] = true;
+        preparing = true;
+        break;
+      }
+    }
     // Wait until a child ends or the nearest deadline.
     auto now = clock.now();
     auto wake = now + milliseconds(500);
     for (const auto& [pid, r] : running) wake = std::min(wake, r.kill_at ? *r.kill_at : r.deadline);
-    auto ms = std::max<milliseconds::rep>(0, duration_cast<milliseconds>(wake - now).count() + 1);
+    auto ms = preparing ? 0 : std::max<milliseconds::rep>(0, duration_cast<milliseconds>(wake - now).count() + 1);
     for (const auto& e : procs.wait(milliseconds(ms))) {
       auto it = running.find(e.pid);
       if (it == running.end()) continue;  // a grandchild reparented to us, or a stray
@@ -325,9 +412,9 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
       JobRecord base = records[plan.jobs[it->second.index].id];
       base.exit_code = e.signal ? std::nullopt : std::optional<int>(e.exit_code);
       base.signal = e.signal ? std::optional<int>(e.signal) : std::nullopt;
-      Running ended = it->second;
+      ended.push_back({it->second, std::move(base), clock.now(), clock.wall()});
+      sched.finish(it->second.index);  // its worker and locks are free now
       running.erase(it);  // its job_end event counts it out
-      if (auto st = finish(ended, base); !st) return st.error();
     }
     now = clock.now();
     for (auto& [pid, r] : running) {
@@ -344,6 +431,14 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
       last_tick = now;
       events(event(RunEvent::Kind::progress));
     }
+  }
+  // Launches prepared for jobs an interrupt kept from starting: their empty
+  // log folders go, so the run's logs are those of jobs that ran.
+  for (const auto& [i, l] : prepared) {
+    std::error_code ec;
+    for (const auto& f : {l.stdout_path, l.stderr_path})
+      if (std::filesystem::file_size(f, ec) == 0 && !ec) std::filesystem::remove(f, ec);
+    std::filesystem::remove(l.cwd, ec);  // only when empty
   }
   for (const auto& [id, r] : records) {
     if (r.state != "done" && r.state != "interrupted") continue;

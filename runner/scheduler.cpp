@@ -61,6 +61,16 @@ void Scheduler::finish(std::size_t i) {
   state_[i] = State::finished;
 }
 
+std::vector<std::size_t> Scheduler::upcoming(std::size_t n) const {
+  std::vector<std::size_t> out;
+  // A bounded look: in a plan of long after= chains, scanning to the end
+  // for every call would cost more than preparing saves.
+  std::size_t end = std::min(jobs_.size(), first_pending_ + 8 * n + 64);
+  for (std::size_t i = first_pending_; i < end && out.size() < n; ++i)
+    if (state_[i] == State::pending && ready(i)) out.push_back(i);
+  return out;
+}
+
 void Scheduler::release(std::size_t i) {
   --running_;
   if (needs_system(jobs_[i])) system_held_ = false;

@@ -26,6 +26,10 @@ class Scheduler {
   // after it from starting, so it is not starved.
   std::optional<std::size_t> next();
   void finish(std::size_t i);
+  // Up to n pending jobs whose ordering allows them now, in plan order: the
+  // ones next() will most likely give next (a lock may still hold one back).
+  // The run loop prepares their log folders while the workers are busy.
+  std::vector<std::size_t> upcoming(std::size_t n) const;
 
   std::size_t running() const { return running_; }
   std::size_t pending() const { return pending_; }

@@ -263,6 +263,7 @@ struct SyncCounter {
   };
   static inline sqlite3_vfs* parent = nullptr;
   static inline bool dirty = false;
+  static inline int wal_syncs = 0;
   sqlite3_vfs vfs{};
   sqlite3_io_methods io{};
 
@@ -273,6 +274,7 @@ struct SyncCounter {
     vfs.szOsFile = static_cast<int>(sizeof(File)) + parent->szOsFile;
     vfs.xOpen = &open;
     dirty = false;
+    wal_syncs = 0;
     sqlite3_vfs_register(&vfs, 1);
   }
   ~SyncCounter() {
@@ -301,7 +303,10 @@ struct SyncCounter {
       m.xTruncate = [](sqlite3_file* f, sqlite3_int64 n) { return real(f)->pMethods->xTruncate(real(f), n); };
       m.xSync = [](sqlite3_file* f, int flags) {
         int rc = real(f)->pMethods->xSync(real(f), flags);
-        if (rc == SQLITE_OK && reinterpret_cast<File*>(f)->wal) dirty = false;
+        if (rc == SQLITE_OK && reinterpret_cast<File*>(f)->wal) {
+          dirty = false;
+          ++wal_syncs;
+        }
         return rc;
       };
       m.xFileSize = [](sqlite3_file* f, sqlite3_int64* n) { return real(f)->pMethods->xFileSize(real(f), n); };
@@ -327,16 +332,21 @@ struct SyncCounter {
   }
 };
 
-// Whether the WAL was synced when each job started.
+// Whether the WAL was synced when each job started, and what the journal
+// said then of every job.
 class SyncRecordingProcs : public FakeProcs {
  public:
-  using FakeProcs::FakeProcs;
+  SyncRecordingProcs(FakeClock& c, const Journal& j) : FakeProcs(c), journal(j) {}
   Result<int> start(const Launch& l) override {
     auto pid = FakeProcs::start(l);
     synced_at_start[starts.back().first] = !SyncCounter::dirty;
+    auto& states = states_at_start[starts.back().first];
+    for (const auto& r : journal.jobs()) states[r.id] = r.state;
     return pid;
   }
+  const Journal& journal;
   std::map<std::string, bool> synced_at_start;
+  std::map<std::string, std::map<std::string, std::string>> states_at_start;
 };
 
 }  // namespace
@@ -357,25 +367,40 @@ TEST_CASE("run loop (fakes): the journal is synced to disk before a job that exp
   REQUIRE(j.ok());
   REQUIRE(j->add_jobs(journal_records(plan)).ok());
   FakeClock clock;
-  SyncRecordingProcs procs(clock);
+  SyncRecordingProcs procs(clock, *j);
   RunOptions o;
   o.jobs = 1;  // one at a time: each start follows the previous job's end
   o.run_dir = d.path();
+  SyncCounter::wal_syncs = 0;
   auto sum = execute(plan, *j, procs, clock, o, nullptr);
   REQUIRE(sum.ok());
   CHECK(sum->pass == 6);
   REQUIRE(procs.synced_at_start.size() == 6);
   CHECK(procs.synced_at_start["crash"]);
   CHECK(procs.synced_at_start["inject"]);
-  // Ordinary jobs commit without an fsync (synchronous=NORMAL).
-  CHECK_FALSE(procs.synced_at_start["a"]);
-  CHECK_FALSE(procs.synced_at_start["b"]);
-  CHECK_FALSE(procs.synced_at_start["c"]);
-  CHECK_FALSE(procs.synced_at_start["d"]);
-  // The synced commit is the job's own "running" state: after it, the
-  // journal says the job was running, so a reboot completes it by its post-reboot check.
+  // Ordinary jobs commit without an fsync (synchronous=NORMAL): the only
+  // syncs are the two durable starts'.
+  CHECK(SyncCounter::wal_syncs == 2);
+  // The synced commit is the job's own "running" state, after the previous
+  // job's result: after a reboot the journal says the job was running, so
+  // its post-reboot check completes it.
+  CHECK(procs.states_at_start["crash"]["crash"] == "running");
+  CHECK(procs.states_at_start["crash"]["b"] == "done");
+  CHECK(procs.states_at_start["inject"]["inject"] == "running");
+  CHECK(procs.states_at_start["inject"]["c"] == "done");
   for (auto& r : j->jobs())
     if (r.id == "crash") CHECK(r.attempts == 1);
+  // An ordinary job starts first and is recorded after: its own "running"
+  // and the previous job's result are committed once it runs (a crash in
+  // between reruns both, as any job in flight).
+  CHECK(procs.states_at_start["b"]["b"] == "pending");
+  CHECK(procs.states_at_start["b"]["a"] == "running");
+  CHECK(procs.states_at_start["d"]["d"] == "pending");
+  CHECK(procs.states_at_start["d"]["inject"] == "running");
+  for (auto& r : j->jobs()) {
+    CHECK(r.state == "done");
+    CHECK(r.attempts == 1);
+  }
 }
 
 TEST_CASE("run loop (fakes): events come in order with consistent counters; a resume says so") {
