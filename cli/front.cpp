@@ -21,7 +21,8 @@
 
 namespace {
 
-constexpr certify::cli::Registrar k_front_commands[] = {certify::cli::add_probe_command};
+constexpr certify::cli::Registrar k_front_commands[] = {certify::cli::add_probe_command, certify::cli::add_run_command,
+                                                       certify::cli::add_builtin_command};
 
 // certify-full: beside this executable (build tree); else where the install
 // put it relative to this one (a relocated install, e.g. dpkg --root); else
@@ -58,6 +59,9 @@ int main(int argc, char** argv) {
   if (argc == 2 && std::string_view(argv[1]) == "--version")
     return certify::cli::run_app(k_front_commands, argc, argv);
   if (argc >= 2 && std::string_view(argv[1]) == "probe")
+    return certify::cli::run_app(k_front_commands, argc, argv);
+  // run, and the built-in tests a run starts through /proc/self/exe.
+  if (argc >= 2 && (std::string_view(argv[1]) == "run" || std::string_view(argv[1]) == "builtin"))
     return certify::cli::run_app(k_front_commands, argc, argv);
   return exec_full(argv);
 }
