@@ -1,5 +1,7 @@
 // certify: the command users run. `certify probe` runs here, in an executable
-// that loads only what probing needs (libpci, libusb, pugixml, libstdc++).
+// that loads only what probing needs (libpci, libusb, pugixml, libstdc++);
+// so do `certify run` and the built-in tests a run starts (`certify builtin`),
+// which add sqlite, libcrypto (both linked in) and libdrm (bench/runner.sh).
 // Every other command line goes, unchanged and in the same process (exec),
 // to certify-full, which links what the other subcommands need: libcurl,
 // libarchive, sqlite, libelf, OpenSSL and their ~40 dependencies. Loading and
