@@ -13,6 +13,7 @@
 #include "cli/commands.hpp"
 #include "cli/run_setup.hpp"
 #include "core/files.hpp"
+#include "runner/deferred_sync.hpp"
 #include "runner/progress.hpp"
 #include "runner/run.hpp"
 
@@ -196,6 +197,7 @@ void run(RunArgs& a, int& exit_code) {
   std::vector<std::string> params = param_env(a.params);
   RunSetup setup;
   std::optional<runner::Journal> journal;
+  std::optional<runner::DeferredSync> deferred;  // a new run's files, synced while its first jobs run
   if (resuming) {
     auto j = runner::Journal::open(dir / "journal.db");
     if (!j) throw CommandError(j.message());
@@ -231,18 +233,22 @@ void run(RunArgs& a, int& exit_code) {
             if (auto st = journal->replace_definition(jb.id, jb.test.definition_hash()); !st) throw CommandError(st.message());
       }
     }
+    if (auto st = journal->add_jobs(runner::journal_records(setup.plan)); !st) throw CommandError(st.message());
     std::cerr << "certify: resuming run " << run_id << " in " << dir.string() << "\n";
   } else {
     setup = make_run_setup(a.plan);
-    write_json(dir / "inventory.json", setup.inventory);
-    write_json(dir / "plan.json", runner::to_json(setup.plan));
+    // Written without an fsync each: `deferred` below syncs them, and the
+    // journal, while the first jobs run.
+    for (const auto& [name, doc] : {std::pair<const char*, nlohmann::json>{"inventory.json", setup.inventory},
+                                    {"plan.json", runner::to_json(setup.plan)}})
+      if (auto st = runner::write_file_replace(dir / name, doc.dump(2) + "\n"); !st) throw CommandError(st.message());
     // The journal is filled under a temporary name and renamed into place,
     // so a kill during creation never leaves a half-made journal.db that a
     // resume would have to refuse. A leftover .new file is ours and incomplete.
     fs::path tmp = dir / "journal.db.new";
     for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(tmp.string() + suffix, ec);
     {
-      auto j = runner::Journal::create(tmp);
+      auto j = runner::Journal::create(tmp, false);
       if (!j) throw CommandError(j.message());
       auto suites = a.plan.suites.empty() ? (data_dir() / "testsuites").string() : fs::absolute(a.plan.suites).string();
       PlanArgs stored = a.plan;
@@ -262,9 +268,9 @@ void run(RunArgs& a, int& exit_code) {
     auto j = runner::Journal::open(dir / "journal.db");
     if (!j) throw CommandError(j.message());
     journal.emplace(std::move(*j));
+    deferred.emplace(std::vector<fs::path>{dir / "inventory.json", dir / "plan.json", dir / "journal.db", dir, root});
     std::cerr << "certify: run " << run_id << ": " << setup.plan.jobs.size() << " jobs, results in " << dir.string() << "\n";
   }
-  if (auto st = journal->add_jobs(runner::journal_records(setup.plan)); !st) throw CommandError(st.message());
 
   runner::RunOptions o;
   o.jobs = a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -279,6 +285,7 @@ void run(RunArgs& a, int& exit_code) {
   for (char** e = environ; *e; ++e)
     if (std::string_view(*e).rfind("CERTIFY_", 0) != 0) o.base_env.emplace_back(*e);
   o.param_env = params;
+  o.before_durable = [&] { return deferred ? deferred->wait() : ok_status(); };
 
   runner::ProgressMode mode = a.quiet  ? runner::ProgressMode::quiet
                               : a.json ? runner::ProgressMode::json
@@ -298,6 +305,9 @@ void run(RunArgs& a, int& exit_code) {
     progress.close();
     throw CommandError(sum.message());
   }
+  // The run's own files are on disk before it can say it finished.
+  if (deferred)
+    if (auto st = deferred->wait(); !st) throw CommandError(st.message());
   auto results = dir / "results.json";
   write_json(results, runner::results_json(setup.plan, *journal, setup.inventory, run_id));
   if (!sum->was_interrupted)

@@ -66,7 +66,7 @@ Status Journal::exec(const std::string& sql) {
   return ok_status();
 }
 
-Result<Journal> Journal::create(const std::filesystem::path& file) {
+Result<Journal> Journal::create(const std::filesystem::path& file, bool synced) {
   std::error_code ec;
   if (std::filesystem::exists(file, ec))
     return make_error(file.string() + ": a journal already exists; refusing to overwrite it");
@@ -79,7 +79,8 @@ Result<Journal> Journal::create(const std::filesystem::path& file) {
   }
   Journal j(db, file);
   sqlite3_busy_timeout(db, 5000);
-  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"})
+  // synchronous first: switching to WAL writes the file in a transaction of its own.
+  for (const char* sql : {synced ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=OFF", "PRAGMA journal_mode=WAL"})
     if (auto st = j.exec(sql); !st) return st.error();
   if (auto st = j.exec(std::string("BEGIN;") + k_schema + "COMMIT;"); !st) return st.error();
   if (auto st = j.set_meta("schema_version", std::to_string(k_journal_schema_version)); !st) return st.error();

@@ -34,8 +34,10 @@ struct JobRecord {
 
 class Journal {
  public:
-  // Creates a new journal; fails if the file exists.
-  static Result<Journal> create(const std::filesystem::path& file);
+  // Creates a new journal; fails if the file exists. `synced` false: no
+  // fsync while it is filled and closed (synchronous=OFF); the caller makes
+  // the file durable (a DeferredSync) before anything relies on it.
+  static Result<Journal> create(const std::filesystem::path& file, bool synced = true);
   // Opens an existing journal after an integrity check.
   static Result<Journal> open(const std::filesystem::path& file);
   Journal(Journal&& o) noexcept

@@ -315,7 +315,7 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
   };
   const auto ahead = static_cast<std::size_t>(std::max(1, o.jobs));
 
-  bool stopping = false;
+  bool stopping = false, setup_durable = false;
   auto last_tick = clock.now();
   while (true) {
     if (procs.interrupted() && !stopping) {
@@ -344,6 +344,10 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
                      std::find(j.locks.begin(), j.locks.end(), "system") != j.locks.end();
       if (durable) {
         if (auto st = record(); !st) return fail(st);
+        if (o.before_durable && !setup_durable) {
+          if (auto st = o.before_durable(); !st) return fail(st);
+          setup_durable = true;
+        }
         if (auto st = mark_running(*next, started_wall, true); !st) return fail(st);
       }
       Result<Launch> launch = make_error("");

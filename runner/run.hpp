@@ -32,6 +32,10 @@ struct RunOptions {
   std::string boot_id;                    // this boot (/proc/sys/kernel/random/boot_id)
   std::vector<std::string> base_env;      // environment handed to every test
   std::vector<std::string> param_env;     // CERTIFY_PARAM_* from the command line; override suite params
+  // Called once before the first job that may take the kernel down (it
+  // expects a reboot or holds the system lock) starts: what the run wrote
+  // before its first job must be on disk by then (DeferredSync::wait).
+  std::function<Status()> before_durable;
 };
 
 struct RunSummary {

@@ -9,6 +9,8 @@
 #include <map>
 #include <sstream>
 
+#include "core/files.hpp"
+#include "runner/deferred_sync.hpp"
 #include "runner/progress.hpp"
 #include "runner/run.hpp"
 #include "testutil.hpp"
@@ -372,9 +374,16 @@ TEST_CASE("run loop (fakes): the journal is synced to disk before a job that exp
   o.jobs = 1;  // one at a time: each start follows the previous job's end
   o.run_dir = d.path();
   SyncCounter::wal_syncs = 0;
+  std::vector<std::size_t> before_durable;  // jobs started when it was called
+  o.before_durable = [&] {
+    before_durable.push_back(procs.starts.size());
+    return ok_status();
+  };
   auto sum = execute(plan, *j, procs, clock, o, nullptr);
   REQUIRE(sum.ok());
   CHECK(sum->pass == 6);
+  // The run's own files are made durable once, before "crash", the first job that may take the kernel down.
+  CHECK(before_durable == std::vector<std::size_t>{2});
   REQUIRE(procs.synced_at_start.size() == 6);
   CHECK(procs.synced_at_start["crash"]);
   CHECK(procs.synced_at_start["inject"]);
@@ -401,6 +410,54 @@ TEST_CASE("run loop (fakes): the journal is synced to disk before a job that exp
     CHECK(r.state == "done");
     CHECK(r.attempts == 1);
   }
+}
+
+TEST_CASE("run loop (fakes): a failed sync of the run's files stops the run before a job that may take the kernel down") {
+  certify::test::TempDir d;
+  Plan plan;
+  plan.jobs.push_back(job("a", 10, 60));
+  plan.jobs.push_back(job("crash", 10, 60));
+  plan.jobs.back().test.expects_reboot = true;
+  plan.jobs.push_back(job("b", 10, 60));
+  auto j = Journal::create(d / "journal.db");
+  REQUIRE(j.ok());
+  REQUIRE(j->add_jobs(journal_records(plan)).ok());
+  FakeClock clock;
+  FakeProcs procs(clock);
+  RunOptions o;
+  o.jobs = 1;
+  o.run_dir = d.path();
+  o.before_durable = [] { return Status(make_error("plan.json: cannot fsync: Input/output error")); };
+  auto sum = execute(plan, *j, procs, clock, o, nullptr);
+  REQUIRE_FALSE(sum.ok());
+  CHECK(sum.message() == "plan.json: cannot fsync: Input/output error");
+  REQUIRE(procs.starts.size() == 1);
+  CHECK(procs.starts[0].first == "a");
+  for (const auto& r : j->jobs()) {
+    if (r.id == "a") CHECK(r.state == "done");  // what ended before is recorded
+    if (r.id == "crash") CHECK(r.state == "pending");
+  }
+}
+
+TEST_CASE("deferred sync: syncs files and folders on its thread; a missing one is an error naming it; "
+          "write_file_replace replaces whole") {
+  certify::test::TempDir d;
+  REQUIRE(write_file_replace(d / "a.json", "{\"v\": 1}\n").ok());
+  REQUIRE(write_file_replace(d / "a.json", "{\"v\": 2}\n").ok());
+  CHECK(*certify::read_file(d / "a.json") == "{\"v\": 2}\n");
+  std::size_t entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(d.path())) entries += e.path().filename() == "a.json" ? 1 : 100;
+  CHECK(entries == 1);  // no temporary left
+  CHECK_FALSE(write_file_replace(d / "no-such-dir" / "b.json", "x").ok());
+  {
+    DeferredSync ok({d / "a.json", d.path()});
+    CHECK(ok.wait().ok());
+    CHECK(ok.wait().ok());  // again: the same answer
+  }
+  DeferredSync bad({d / "a.json", d / "gone.json", d.path()});
+  auto st = bad.wait();
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.message().find((d / "gone.json").string()) != std::string::npos);
 }
 
 TEST_CASE("run loop (fakes): events come in order with consistent counters; a resume says so") {

@@ -1,0 +1,74 @@
+// Deferred fsyncs on a thread (deferred_sync.hpp).
+#include "runner/deferred_sync.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace certify::runner {
+
+namespace {
+
+std::optional<std::string> sync_path(const std::filesystem::path& p) {
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return p.string() + ": cannot open to sync: " + std::strerror(errno);
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return p.string() + ": cannot fsync: " + std::strerror(err);
+  return std::nullopt;
+}
+
+}  // namespace
+
+DeferredSync::DeferredSync(std::vector<std::filesystem::path> paths) : paths_(std::move(paths)) {
+  thread_ = std::thread([this] {
+    for (const auto& p : paths_)
+      if (auto e = sync_path(p)) {
+        error_ = std::move(e);
+        return;
+      }
+  });
+}
+
+DeferredSync::~DeferredSync() { (void)wait(); }
+
+Status DeferredSync::wait() {
+  std::call_once(joined_, [this] { thread_.join(); });
+  if (error_) return make_error(*error_);
+  return ok_status();
+}
+
+Status write_file_replace(const std::filesystem::path& path, std::string_view data) {
+  std::filesystem::path tmp = path;
+  tmp += ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return make_error(tmp.string() + ": cannot create: " + std::strerror(errno));
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      auto e = tmp.string() + ": cannot write: " + std::strerror(errno);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return make_error(e);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0) {
+    auto e = tmp.string() + ": cannot write: " + std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return make_error(e);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    auto e = path.string() + ": cannot rename into place: " + std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return make_error(e);
+  }
+  return ok_status();
+}
+
+}  // namespace certify::runner

@@ -1,0 +1,46 @@
+// Files a run makes on its way in (inventory.json, plan.json, the journal and
+// their folders) reach the disk on a thread of their own while the first jobs
+// run: each fsync costs milliseconds (tens to hundreds when other writers
+// load the disk), and they were on the path to the first start.
+#pragma once
+
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace certify::runner {
+
+// Until wait() returns, a power cut may lose what it syncs; a kill of the
+// process never does (the data is in the kernel's page cache). So wait()
+// comes before anything that may take the kernel down (RunOptions::before_durable)
+// and before the run ends.
+class DeferredSync {
+ public:
+  // Starts syncing `paths` (files and folders) in order.
+  explicit DeferredSync(std::vector<std::filesystem::path> paths);
+  ~DeferredSync();  // waits
+  DeferredSync(const DeferredSync&) = delete;
+  DeferredSync& operator=(const DeferredSync&) = delete;
+  // Blocks until every path is synced; the first failure names its path.
+  Status wait();
+
+ private:
+  std::vector<std::filesystem::path> paths_;
+  std::optional<std::string> error_;  // written by the thread before it ends
+  std::thread thread_;
+  std::once_flag joined_;
+};
+
+// Writes `data` to a temporary file beside `path` and renames it over
+// `path`, without an fsync: readers see the old or the new content, never a
+// torn file, but durability against a power cut is the caller's (a
+// DeferredSync of `path` and its folder).
+Status write_file_replace(const std::filesystem::path& path, std::string_view data);
+
+}  // namespace certify::runner
