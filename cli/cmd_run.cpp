@@ -230,7 +230,7 @@ void run(RunArgs& a, int& exit_code) {
         auto id = c.substr(0, c.find(": was "));
         for (const auto& jb : setup.plan.jobs)
           if (jb.id == id)
-            if (auto st = journal->replace_definition(jb.id, jb.test.definition_hash()); !st) throw CommandError(st.message());
+            if (auto st = journal->replace_definition(jb.id, jb.definition_hash()); !st) throw CommandError(st.message());
       }
     }
     if (auto st = journal->add_jobs(runner::journal_records(setup.plan)); !st) throw CommandError(st.message());

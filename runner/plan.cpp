@@ -112,6 +112,7 @@ Plan make_plan(const nlohmann::json& inv, const std::vector<Suite>& suites, cons
     }
     if (chosen.empty()) continue;
     for (const auto& t : s.tests) {
+      std::string hash;  // made at the first job of this test
       if (!opt.only.empty() && !matches_any(opt.only, t.id, t.id)) {
         plan.left_out.push_back(t.id + ": not matched by --only");
         continue;
@@ -133,6 +134,8 @@ Plan make_plan(const nlohmann::json& inv, const std::vector<Suite>& suites, cons
         j.device = dev;
         j.id = dev_id.empty() ? t.id : t.id + "@" + safe_id(dev_id);
         j.test = t;
+        if (hash.empty()) hash = t.definition_hash();
+        j.def_hash = hash;
         j.suite_dir = s.dir();
         for (const auto& l : t.locks) {
           if (l == "system") j.locks.push_back("system");
@@ -188,7 +191,7 @@ nlohmann::json to_json(const Plan& plan) {
                     {"locks", j.locks},
                     {"after", j.after},
                     {"definition", to_json(j.test)},
-                    {"definition_hash", j.test.definition_hash()},
+                    {"definition_hash", j.definition_hash()},
                     {"suite_dir", j.suite_dir.string()}});
   nlohmann::json dec = nlohmann::json::array();
   for (const auto& d : plan.decisions)

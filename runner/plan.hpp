@@ -24,6 +24,10 @@ struct Job {
   std::vector<std::string> after;  // job ids
   TestDef test;
   std::filesystem::path suite_dir;
+  // test.definition_hash(), made once per test when planning (a test runs on
+  // many devices); empty in a hand-made Job: definition_hash() computes it.
+  std::string def_hash;
+  std::string definition_hash() const { return def_hash.empty() ? test.definition_hash() : def_hash; }
 };
 
 // Why a suite applies, or not, to a device (or to the machine).

@@ -109,7 +109,7 @@ std::vector<JobRecord> journal_records(const Plan& plan) {
     r.suite = j.suite_id;
     r.cls = j.cls;
     r.device = j.device_id;
-    r.def_hash = j.test.definition_hash();
+    r.def_hash = j.definition_hash();
     out.push_back(std::move(r));
   }
   return out;
@@ -121,7 +121,7 @@ std::vector<std::string> changed_definitions(const Plan& plan, const Journal& jo
   std::vector<std::string> out;
   for (const auto& j : plan.jobs) {
     auto it = have.find(j.id);
-    auto now = j.test.definition_hash();
+    auto now = j.definition_hash();
     if (it != have.end() && it->second != now)
       out.push_back(j.id + ": was " + it->second.substr(0, 12) + ", now " + now.substr(0, 12));
   }

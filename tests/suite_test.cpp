@@ -78,6 +78,11 @@ TEST_CASE("plan: suites chosen and left out with reasons, locks and ordering res
   CHECK(text.find("- gpu-sample: no device of class gpu in the inventory") != std::string::npos);
   CHECK(text.find("sample.nvme.io: destructive (run with --destructive)") != std::string::npos);
   CHECK(plan.jobs.size() == 4);
+  // The definition hash, made once per test, is each job's own.
+  for (const auto& j : plan.jobs) {
+    CHECK(j.def_hash.size() == 64);
+    CHECK(j.def_hash == j.test.definition_hash());
+  }
   const Job* id = find_job(plan, "sample.nvme.identify@pci-0000-01-00.0");
   REQUIRE(id);
   CHECK(id->device["driver"] == "nvme");
