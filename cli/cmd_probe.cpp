@@ -97,7 +97,10 @@ void run_probe(const ProbeArgs& a, int& exit_code) {
   } else if (auto st = write_file_atomic(a.output, text); !st) {
     throw CommandError(st.message());
   }
-  for (const auto& w : inv->warnings) std::cerr << "warning: " << w.source << ": " << w.message << '\n';
+  // One write for all warnings (unbuffered std::cerr writes each piece).
+  std::string warnings;
+  for (const auto& w : inv->warnings) warnings += "warning: " + w.source + ": " + w.message + '\n';
+  std::cerr << warnings;
   exit_code = k_exit_ok;
 }
 

@@ -50,7 +50,17 @@ struct CpuTopo {
 // kernels and lscpu dumps carry only thread_siblings, core_siblings, shared_cpu_map).
 std::optional<std::set<int>> read_list_or_mask(ProbeContext& ctx, const std::string& list_path,
                                                const std::string& mask_path) {
-  if (ctx.root.exists(list_path)) return read_list(ctx, list_path);
+  // The list when it exists (even unreadable: then nothing), else the mask;
+  // existence asked only when the read fails (one system call less per list).
+  if (auto list = ctx.root.read(list_path, 65536)) {
+    auto l = parse_cpu_list(*list);
+    if (!l.ok()) {
+      ctx.warn("cpu", list_path + ": " + l.message());
+      return std::nullopt;
+    }
+    return *l;
+  }
+  if (ctx.root.exists(list_path)) return std::nullopt;
   auto text = ctx.root.read(mask_path, 65536);
   if (!text) return std::nullopt;
   auto m = parse_cpu_mask(*text);

@@ -171,29 +171,112 @@ std::optional<PcieLink> pcie_link(ProbeContext& ctx, pci_dev* d, const std::stri
   return l;
 }
 
-void add_function(ProbeContext& ctx, const IdsFile* ids, pci_dev* d, bool kernel_links, std::jmp_buf& jb) {
+// The facts of one function the inventory takes from libpci's fields.
+struct Fn {
+  unsigned vendor = 0, device = 0, device_class = 0 /* 0xCCSS */, prog_if = 0, rev = 0;
+  unsigned subsys_vendor = 0, subsys_device = 0;
+  int numa_node = -1;
+  std::optional<std::string> iommu_group, slot;
+};
+
+Fn from_libpci(pci_dev* d) {
+  Fn f;
+  f.vendor = d->vendor_id;
+  f.device = d->device_id;
+  f.device_class = d->device_class;
+  f.prog_if = d->prog_if;
+  f.rev = d->rev_id;
+  f.subsys_vendor = d->subsys_vendor_id;
+  f.subsys_device = d->subsys_id;
+  f.numa_node = d->numa_node;
+  if (const char* g = pci_get_string_property(d, PCI_FILL_IOMMU_GROUP)) f.iommu_group = g;
+  if (d->phy_slot) f.slot = d->phy_slot;
+  return f;
+}
+
+bool parse_hex(std::string_view v, unsigned& out) {
+  if (v.empty()) return false;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out, 16);
+  return ec == std::errc() && end == v.data() + v.size();
+}
+
+// What libpci reads from six attributes (vendor, device, class,
+// subsystem_vendor, subsystem_device) and numa_node, with one file for the
+// first five: the kernel's uevent prints the same pci_dev fields
+// (drivers/pci/pci-driver.c, pci_uevent(): PCI_CLASS, PCI_ID, PCI_SUBSYS_ID).
+// 12 system calls a function fewer, most of a small machine's PCI probe
+// in a guest, where each costs a trap. nullopt (libpci then reads as
+// before) when anything is missing or not as the kernel writes it.
+std::optional<Fn> from_uevent(const Sysroot& root, const std::string& sys) {
+  auto ue = root.read(sys + "/uevent", 4096);
+  auto rev = root.attr_int(sys + "/revision");
+  if (!ue || !rev || *rev < 0 || *rev > 0xff) return std::nullopt;
+  Fn f;
+  f.rev = static_cast<unsigned>(*rev);
+  bool cls = false, id = false, sub = false;
+  std::string_view t = *ue;
+  while (!t.empty()) {
+    auto nl = t.find('\n');
+    std::string_view line = t.substr(0, nl);
+    t = nl == std::string_view::npos ? std::string_view() : t.substr(nl + 1);
+    auto eq = line.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string_view k = line.substr(0, eq), v = line.substr(eq + 1);
+    auto pair = [&](unsigned& a, unsigned& b) {
+      auto colon = v.find(':');
+      return colon != std::string_view::npos && parse_hex(v.substr(0, colon), a) &&
+             parse_hex(v.substr(colon + 1), b) && a <= 0xffff && b <= 0xffff;
+    };
+    if (k == "PCI_CLASS") {
+      unsigned c = 0;
+      if (!parse_hex(v, c) || c > 0xffffff) return std::nullopt;
+      f.device_class = c >> 8;
+      f.prog_if = c & 0xff;
+      cls = true;
+    } else if (k == "PCI_ID") {
+      if (!pair(f.vendor, f.device)) return std::nullopt;
+      id = true;
+    } else if (k == "PCI_SUBSYS_ID") {
+      if (!pair(f.subsys_vendor, f.subsys_device)) return std::nullopt;
+      sub = true;
+    }
+  }
+  if (!cls || !id || !sub) return std::nullopt;
+  // numa_node: absent means -1, as libpci has it.
+  if (auto text = root.attr(sys + "/numa_node")) {
+    int n = 0;
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+    if (ec != std::errc() || end != text->data() + text->size()) return std::nullopt;
+    f.numa_node = n;
+  }
+  f.iommu_group = root.link_name(sys + "/iommu_group");
+  return f;
+}
+
+void add_function(ProbeContext& ctx, const IdsFile* ids, pci_dev* d, const Fn& fn, bool kernel_links,
+                  std::jmp_buf& jb) {
   const std::string addr = bdf(d);
   const std::string sys = "/sys/bus/pci/devices/" + addr;
   Device& dev = ctx.inv.upsert("pci:" + addr);
   dev.bus = "pci";
-  dev.cls = default_class(d->device_class);
-  dev.vendor_id = hex4(d->vendor_id);
-  dev.device_id = hex4(d->device_id);
+  dev.cls = default_class(fn.device_class);
+  dev.vendor_id = hex4(fn.vendor);
+  dev.device_id = hex4(fn.device);
   if (ids) {
-    dev.vendor = name_or_empty(ids->vendor(d->vendor_id));
-    dev.model = name_or_empty(ids->device(d->vendor_id, d->device_id));
+    dev.vendor = name_or_empty(ids->vendor(fn.vendor));
+    dev.model = name_or_empty(ids->device(fn.vendor, fn.device));
   }
-  if (d->subsys_vendor_id && d->subsys_vendor_id != 0xffff) {
-    dev.subsystem_vendor_id = hex4(d->subsys_vendor_id);
-    dev.subsystem_device_id = hex4(d->subsys_id);
+  if (fn.subsys_vendor && fn.subsys_vendor != 0xffff) {
+    dev.subsystem_vendor_id = hex4(fn.subsys_vendor);
+    dev.subsystem_device_id = hex4(fn.subsys_device);
     if (ids)
       dev.subsystem = name_or_empty(
-          ids->subsystem(d->vendor_id, d->device_id, d->subsys_vendor_id, d->subsys_id));
+          ids->subsystem(fn.vendor, fn.device, fn.subsys_vendor, fn.subsys_device));
   }
   // The driver link's last component; libpci's PCI_FILL_DRIVER realpath()s
   // it, a readlink per path component (most of the syscalls with 2,000 VFs).
   if (auto drv = ctx.root.link_name(sys + "/driver")) dev.driver = *drv;
-  if (d->numa_node >= 0) dev.numa_node = d->numa_node;
+  if (fn.numa_node >= 0) dev.numa_node = fn.numa_node;
   dev.pcie = pcie_link(ctx, d, sys, kernel_links, jb);
 
   if (auto c = ctx.root.attr(sys + "/class")) {
@@ -207,15 +290,15 @@ void add_function(ProbeContext& ctx, const IdsFile* ids, pci_dev* d, bool kernel
   auto& p = dev.props;
   p["address"] = addr;
   char cc[16];
-  std::snprintf(cc, sizeof cc, "0x%04x%02x", d->device_class, d->prog_if);
+  std::snprintf(cc, sizeof cc, "0x%04x%02x", fn.device_class, fn.prog_if);
   p["class_code"] = cc;
   if (ids)
-    if (auto n = ids->class_name(d->device_class)) p["class_name"] = *n;
-  std::snprintf(cc, sizeof cc, "0x%02x", d->rev_id);
+    if (auto n = ids->class_name(fn.device_class)) p["class_name"] = *n;
+  std::snprintf(cc, sizeof cc, "0x%02x", fn.rev);
   p["revision"] = cc;
   if (auto m = ctx.root.link_name(sys + "/driver/module")) p["module"] = *m;
-  if (const char* g = pci_get_string_property(d, PCI_FILL_IOMMU_GROUP)) p["iommu_group"] = g;
-  if (d->phy_slot) p["slot"] = d->phy_slot;
+  if (fn.iommu_group) p["iommu_group"] = *fn.iommu_group;
+  if (fn.slot) p["slot"] = *fn.slot;
   if (auto v = ctx.root.attr_int(sys + "/sriov_totalvfs", 10); v && *v > 0) {
     p["sriov_total_vfs"] = *v;
     p["sriov_num_vfs"] = ctx.root.attr_int(sys + "/sriov_numvfs", 10).value_or(0);
@@ -267,12 +350,21 @@ void probe_pci(ProbeContext& ctx) {
     ctx.warn("pci", std::string("libpci: ") + t_pci_error);
   } else {
     for (pci_dev* d = a->devices; d; d = d->next) {
-      if (!fill(d, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CLASS_EXT | PCI_FILL_SUBSYS | PCI_FILL_NUMA_NODE |
-                       PCI_FILL_IOMMU_GROUP | PCI_FILL_PHYS_SLOT, jb)) {
+      auto fn = from_uevent(ctx.root, "/sys/bus/pci/devices/" + bdf(d));
+      // The slot list is one scan of /sys/bus/pci/slots for every function.
+      int flags = fn ? PCI_FILL_PHYS_SLOT
+                     : PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CLASS_EXT | PCI_FILL_SUBSYS | PCI_FILL_NUMA_NODE |
+                           PCI_FILL_IOMMU_GROUP | PCI_FILL_PHYS_SLOT;
+      if (!fill(d, flags, jb)) {
         ctx.warn("pci", bdf(d) + ": libpci: " + t_pci_error);
         continue;
       }
-      add_function(ctx, ids ? &*ids : nullptr, d, kernel_links, jb);
+      if (fn) {
+        if (d->phy_slot) fn->slot = d->phy_slot;
+      } else {
+        fn = from_libpci(d);
+      }
+      add_function(ctx, ids ? &*ids : nullptr, d, *fn, kernel_links, jb);
     }
   }
   t_pci_ctx = nullptr;

@@ -70,8 +70,14 @@ std::optional<std::string> Sysroot::read(std::string_view abs, std::size_t max_b
   std::string out;
   char buf[16384];
   bool failed = false;
+  // Under /sys a short read is the end: an attribute is one record of at
+  // most a page, returned whole, a binary attribute gives what it has, and
+  // a recorded file is a regular file. Not so in /proc, where a seq_file
+  // (cpuinfo) returns a buffer's worth at a time: there, read to EOF.
+  const bool sysfs = abs.rfind("/sys/", 0) == 0;
   while (out.size() < max_bytes) {
-    ssize_t n = ::read(f.fd, buf, std::min(sizeof buf, max_bytes - out.size()));
+    std::size_t want = std::min(sizeof buf, max_bytes - out.size());
+    ssize_t n = ::read(f.fd, buf, want);
     if (n < 0) {
       if (errno == EINTR) continue;
       failed = true;
@@ -79,6 +85,7 @@ std::optional<std::string> Sysroot::read(std::string_view abs, std::size_t max_b
     }
     if (n == 0) break;
     out.append(buf, static_cast<std::size_t>(n));
+    if (sysfs && static_cast<std::size_t>(n) < want && n < 4096) break;
   }
   if (failed && out.empty()) return std::nullopt;
   return out;
