@@ -70,11 +70,15 @@ std::optional<std::string> Sysroot::read(std::string_view abs, std::size_t max_b
   std::string out;
   char buf[16384];
   bool failed = false;
-  // Under /sys a short read is the end: an attribute is one record of at
-  // most a page, returned whole, a binary attribute gives what it has, and
-  // a recorded file is a regular file. Not so in /proc, where a seq_file
-  // (cpuinfo) returns a buffer's worth at a time: there, read to EOF.
-  const bool sysfs = abs.rfind("/sys/", 0) == 0;
+  // In the device tree of sysfs a short read is the end: an attribute is
+  // one record of at most a page, returned whole, a binary attribute gives
+  // what it has, and a recorded file is a regular file. Not so in /proc or
+  // in the file systems mounted under /sys/kernel and /sys/fs (tracefs'
+  // trace, cgroup files), where a seq_file returns a buffer's worth at a
+  // time: there, read to EOF.
+  const bool sysfs = abs.rfind("/sys/devices/", 0) == 0 || abs.rfind("/sys/bus/", 0) == 0 ||
+                     abs.rfind("/sys/class/", 0) == 0 || abs.rfind("/sys/block/", 0) == 0 ||
+                     abs.rfind("/sys/module/", 0) == 0;
   while (out.size() < max_bytes) {
     std::size_t want = std::min(sizeof buf, max_bytes - out.size());
     ssize_t n = ::read(f.fd, buf, want);
