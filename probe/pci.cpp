@@ -133,22 +133,21 @@ bool kernel_exports_pcie_links(const Sysroot& root) {
 
 // PCIe link from sysfs attributes; from the Express capability in config
 // space when the kernel does not export them.
-std::optional<PcieLink> pcie_link(ProbeContext& ctx, pci_dev* d, const std::string& sys, bool kernel_links,
+std::optional<PcieLink> pcie_link(ProbeContext& ctx, pci_dev* d, const SysDir& sys, bool kernel_links,
                                   std::jmp_buf& jb) {
   PcieLink l;
-  l.speed = link_speed(ctx.root.attr(sys + "/current_link_speed"));
-  l.max_speed = link_speed(ctx.root.attr(sys + "/max_link_speed"));
-  if (auto w = ctx.root.attr_int(sys + "/current_link_width", 10); w && *w > 0 && *w <= 32)
+  l.speed = link_speed(sys.attr("current_link_speed"));
+  l.max_speed = link_speed(sys.attr("max_link_speed"));
+  if (auto w = sys.attr_int("current_link_width", 10); w && *w > 0 && *w <= 32)
     l.width = static_cast<int>(*w);
-  if (auto w = ctx.root.attr_int(sys + "/max_link_width", 10); w && *w > 0 && *w <= 32)
+  if (auto w = sys.attr_int("max_link_width", 10); w && *w > 0 && *w <= 32)
     l.max_width = static_cast<int>(*w);
   if (!l.speed && !l.max_speed && !l.width && !l.max_width) {
     // Config space is the costly read (a trap to the hypervisor per access
     // in a virtual machine): skipped where the kernel has said "no link".
     // An attribute that is present but says "Unknown" (an integrated
     // endpoint) still has the capability read.
-    if (kernel_links && !ctx.root.exists(sys + "/current_link_speed") &&
-        !ctx.root.exists(sys + "/max_link_speed"))
+    if (kernel_links && !sys.exists("current_link_speed") && !sys.exists("max_link_speed"))
       return std::nullopt;
     // Only now the capability list: walking it reads config space a few
     // bytes per system call, the most expensive part of filling a function.
@@ -177,6 +176,7 @@ struct Fn {
   unsigned subsys_vendor = 0, subsys_device = 0;
   int numa_node = -1;
   std::optional<std::string> iommu_group, slot;
+  bool from_uevent = false;  // else from libpci's reads of the attributes
 };
 
 Fn from_libpci(pci_dev* d) {
@@ -207,11 +207,12 @@ bool parse_hex(std::string_view v, unsigned& out) {
 // 12 system calls a function fewer, most of a small machine's PCI probe
 // in a guest, where each costs a trap. nullopt (libpci then reads as
 // before) when anything is missing or not as the kernel writes it.
-std::optional<Fn> from_uevent(const Sysroot& root, const std::string& sys) {
-  auto ue = root.read(sys + "/uevent", 4096);
-  auto rev = root.attr_int(sys + "/revision");
+std::optional<Fn> from_uevent(const SysDir& sys) {
+  auto ue = sys.read("uevent", 4096);
+  auto rev = sys.attr_int("revision");
   if (!ue || !rev || *rev < 0 || *rev > 0xff) return std::nullopt;
   Fn f;
+  f.from_uevent = true;
   f.rev = static_cast<unsigned>(*rev);
   bool cls = false, id = false, sub = false;
   std::string_view t = *ue;
@@ -243,20 +244,19 @@ std::optional<Fn> from_uevent(const Sysroot& root, const std::string& sys) {
   }
   if (!cls || !id || !sub) return std::nullopt;
   // numa_node: absent means -1, as libpci has it.
-  if (auto text = root.attr(sys + "/numa_node")) {
+  if (auto text = sys.attr("numa_node")) {
     int n = 0;
     auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
     if (ec != std::errc() || end != text->data() + text->size()) return std::nullopt;
     f.numa_node = n;
   }
-  f.iommu_group = root.link_name(sys + "/iommu_group");
+  f.iommu_group = sys.link_name("iommu_group");
   return f;
 }
 
-void add_function(ProbeContext& ctx, const IdsFile* ids, pci_dev* d, const Fn& fn, bool kernel_links,
-                  std::jmp_buf& jb) {
+void add_function(ProbeContext& ctx, const IdsFile* ids, pci_dev* d, const SysDir& sys, const Fn& fn,
+                  bool kernel_links, std::jmp_buf& jb) {
   const std::string addr = bdf(d);
-  const std::string sys = "/sys/bus/pci/devices/" + addr;
   Device& dev = ctx.inv.upsert("pci:" + addr);
   dev.bus = "pci";
   dev.cls = default_class(fn.device_class);
@@ -275,18 +275,21 @@ void add_function(ProbeContext& ctx, const IdsFile* ids, pci_dev* d, const Fn& f
   }
   // The driver link's last component; libpci's PCI_FILL_DRIVER realpath()s
   // it, a readlink per path component (most of the syscalls with 2,000 VFs).
-  if (auto drv = ctx.root.link_name(sys + "/driver")) dev.driver = *drv;
+  if (auto drv = sys.link_name("driver")) dev.driver = *drv;
   if (fn.numa_node >= 0) dev.numa_node = fn.numa_node;
   dev.pcie = pcie_link(ctx, d, sys, kernel_links, jb);
 
-  if (auto c = ctx.root.attr(sys + "/class")) {
-    std::string_view v = *c;
-    if (v.size() > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) v.remove_prefix(2);
-    unsigned long code = 0;
-    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), code, 16);
-    if (v.empty() || ec != std::errc() || end != v.data() + v.size())
-      ctx.warn("pci", addr + ": unparsable class attribute '" + *c + "'");
-  }
+  // libpci takes garbage in the class attribute for class 0 without a word;
+  // the class from uevent has been checked where it was parsed.
+  if (!fn.from_uevent)
+    if (auto c = sys.attr("class")) {
+      std::string_view v = *c;
+      if (v.size() > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) v.remove_prefix(2);
+      unsigned long code = 0;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), code, 16);
+      if (v.empty() || ec != std::errc() || end != v.data() + v.size())
+        ctx.warn("pci", addr + ": unparsable class attribute '" + *c + "'");
+    }
   auto& p = dev.props;
   p["address"] = addr;
   char cc[16];
@@ -296,18 +299,18 @@ void add_function(ProbeContext& ctx, const IdsFile* ids, pci_dev* d, const Fn& f
     if (auto n = ids->class_name(fn.device_class)) p["class_name"] = *n;
   std::snprintf(cc, sizeof cc, "0x%02x", fn.rev);
   p["revision"] = cc;
-  if (auto m = ctx.root.link_name(sys + "/driver/module")) p["module"] = *m;
+  if (auto m = sys.link_name("driver/module")) p["module"] = *m;
   if (fn.iommu_group) p["iommu_group"] = *fn.iommu_group;
   if (fn.slot) p["slot"] = *fn.slot;
-  if (auto v = ctx.root.attr_int(sys + "/sriov_totalvfs", 10); v && *v > 0) {
+  if (auto v = sys.attr_int("sriov_totalvfs", 10); v && *v > 0) {
     p["sriov_total_vfs"] = *v;
-    p["sriov_num_vfs"] = ctx.root.attr_int(sys + "/sriov_numvfs", 10).value_or(0);
+    p["sriov_num_vfs"] = sys.attr_int("sriov_numvfs", 10).value_or(0);
   }
-  if (auto pf = ctx.root.link_name(sys + "/physfn")) {
+  if (auto pf = sys.link_name("physfn")) {
     dev.parent = "pci:" + *pf;
     p["sriov_vf"] = true;
   }
-  if (auto boot = ctx.root.attr_int(sys + "/boot_vga", 10)) p["boot_vga"] = *boot == 1;
+  if (auto boot = sys.attr_int("boot_vga", 10)) p["boot_vga"] = *boot == 1;
   if (dev.pcie && dev.pcie->degraded())
     ctx.warn("pci", addr + ": PCIe link trained below its maximum (" +
                         dev.pcie->speed.value_or("?") + " x" +
@@ -350,7 +353,9 @@ void probe_pci(ProbeContext& ctx) {
     ctx.warn("pci", std::string("libpci: ") + t_pci_error);
   } else {
     for (pci_dev* d = a->devices; d; d = d->next) {
-      auto fn = from_uevent(ctx.root, "/sys/bus/pci/devices/" + bdf(d));
+      // Every read of the function under one open directory.
+      const SysDir sys = ctx.root.dir("/sys/bus/pci/devices/" + bdf(d));
+      auto fn = from_uevent(sys);
       // The slot list is one scan of /sys/bus/pci/slots for every function.
       int flags = fn ? PCI_FILL_PHYS_SLOT
                      : PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CLASS_EXT | PCI_FILL_SUBSYS | PCI_FILL_NUMA_NODE |
@@ -364,7 +369,7 @@ void probe_pci(ProbeContext& ctx) {
       } else {
         fn = from_libpci(d);
       }
-      add_function(ctx, ids ? &*ids : nullptr, d, *fn, kernel_links, jb);
+      add_function(ctx, ids ? &*ids : nullptr, d, sys, *fn, kernel_links, jb);
     }
   }
   t_pci_ctx = nullptr;

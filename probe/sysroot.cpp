@@ -15,6 +15,7 @@
 #include <charconv>
 #include <cstring>
 #include <system_error>
+#include <utility>
 
 namespace certify::probe {
 
@@ -44,41 +45,26 @@ struct Fd {
   }
 };
 
-}  // namespace
-
-Sysroot::Sysroot(fs::path root) : root_(std::move(root)) {
-  std::error_code ec;
-  auto canon = fs::weakly_canonical(root_, ec);
-  if (!ec) root_ = canon;
-  live_ = root_ == fs::path("/");
+// In the device tree of sysfs a short read is the end: an attribute is
+// one record of at most a page, returned whole, a binary attribute gives
+// what it has, and a recorded file is a regular file. Not so in /proc or
+// in the file systems mounted under /sys/kernel and /sys/fs (tracefs'
+// trace, cgroup files), where a seq_file returns a buffer's worth at a
+// time: there, read to EOF.
+bool in_device_tree(std::string_view abs) {
+  return abs.rfind("/sys/devices/", 0) == 0 || abs.rfind("/sys/bus/", 0) == 0 ||
+         abs.rfind("/sys/class/", 0) == 0 || abs.rfind("/sys/block/", 0) == 0 ||
+         abs.rfind("/sys/module/", 0) == 0;
 }
 
-bool Sysroot::valid() const {
-  std::error_code ec;
-  return fs::is_directory(root_, ec);
-}
-
-fs::path Sysroot::host_path(std::string_view abs) const {
-  while (!abs.empty() && abs.front() == '/') abs.remove_prefix(1);
-  if (live_) return fs::path("/") / abs;
-  return root_ / abs;
-}
-
-std::optional<std::string> Sysroot::read(std::string_view abs, std::size_t max_bytes) const {
-  Fd f(::open(host_string(root_, abs).c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+// `path` relative to `dirfd` (AT_FDCWD: absolute); the Sysroot and SysDir
+// calls below share these.
+std::optional<std::string> read_at(int dirfd, const char* path, std::size_t max_bytes, bool device_tree) {
+  Fd f(::openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (f.fd < 0) return std::nullopt;
   std::string out;
   char buf[16384];
   bool failed = false;
-  // In the device tree of sysfs a short read is the end: an attribute is
-  // one record of at most a page, returned whole, a binary attribute gives
-  // what it has, and a recorded file is a regular file. Not so in /proc or
-  // in the file systems mounted under /sys/kernel and /sys/fs (tracefs'
-  // trace, cgroup files), where a seq_file returns a buffer's worth at a
-  // time: there, read to EOF.
-  const bool sysfs = abs.rfind("/sys/devices/", 0) == 0 || abs.rfind("/sys/bus/", 0) == 0 ||
-                     abs.rfind("/sys/class/", 0) == 0 || abs.rfind("/sys/block/", 0) == 0 ||
-                     abs.rfind("/sys/module/", 0) == 0;
   while (out.size() < max_bytes) {
     std::size_t want = std::min(sizeof buf, max_bytes - out.size());
     ssize_t n = ::read(f.fd, buf, want);
@@ -89,14 +75,14 @@ std::optional<std::string> Sysroot::read(std::string_view abs, std::size_t max_b
     }
     if (n == 0) break;
     out.append(buf, static_cast<std::size_t>(n));
-    if (sysfs && static_cast<std::size_t>(n) < want && n < 4096) break;
+    if (device_tree && static_cast<std::size_t>(n) < want && n < 4096) break;
   }
   if (failed && out.empty()) return std::nullopt;
   return out;
 }
 
-std::optional<std::string> Sysroot::attr(std::string_view abs) const {
-  Fd f(::open(host_string(root_, abs).c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+std::optional<std::string> attr_at(int dirfd, const char* path) {
+  Fd f(::openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (f.fd < 0) return std::nullopt;
   // One read: a sysfs attribute is a single record of at most a page that
   // the kernel returns whole, and a short read of a regular file is its
@@ -125,8 +111,7 @@ std::optional<std::string> Sysroot::attr(std::string_view abs) const {
   return valid_utf8(s);
 }
 
-std::optional<std::int64_t> Sysroot::attr_int(std::string_view abs, int base) const {
-  auto s = attr(abs);
+std::optional<std::int64_t> parse_int(const std::optional<std::string>& s, int base) {
   if (!s) return std::nullopt;
   std::string_view v = *s;
   while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
@@ -152,6 +137,58 @@ std::optional<std::int64_t> Sysroot::attr_int(std::string_view abs, int base) co
   return neg ? -val : val;
 }
 
+std::optional<std::string> link_target_at(int dirfd, const char* path) {
+  // One readlink (std::filesystem::read_symlink lstat()s first to size its buffer).
+  char buf[PATH_MAX];
+  ssize_t n = ::readlinkat(dirfd, path, buf, sizeof buf);
+  if (n <= 0 || n == static_cast<ssize_t>(sizeof buf)) return std::nullopt;
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+std::optional<std::string> last_component(std::optional<std::string> target) {
+  if (!target) return std::nullopt;
+  auto name = fs::path(*target).filename().string();
+  if (name.empty()) return std::nullopt;
+  return name;
+}
+
+bool exists_at(int dirfd, const char* path) {
+  struct stat st {};
+  return ::fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+}  // namespace
+
+Sysroot::Sysroot(fs::path root) : root_(std::move(root)) {
+  std::error_code ec;
+  auto canon = fs::weakly_canonical(root_, ec);
+  if (!ec) root_ = canon;
+  live_ = root_ == fs::path("/");
+}
+
+bool Sysroot::valid() const {
+  std::error_code ec;
+  return fs::is_directory(root_, ec);
+}
+
+fs::path Sysroot::host_path(std::string_view abs) const {
+  while (!abs.empty() && abs.front() == '/') abs.remove_prefix(1);
+  if (live_) return fs::path("/") / abs;
+  return root_ / abs;
+}
+
+std::optional<std::string> Sysroot::read(std::string_view abs, std::size_t max_bytes) const {
+  return read_at(AT_FDCWD, host_string(root_, abs).c_str(), max_bytes, in_device_tree(abs));
+}
+
+std::optional<std::string> Sysroot::attr(std::string_view abs) const {
+  return attr_at(AT_FDCWD, host_string(root_, abs).c_str());
+}
+
+std::optional<std::int64_t> Sysroot::attr_int(std::string_view abs, int base) const {
+  return parse_int(attr(abs), base);
+}
+
 std::vector<std::string> Sysroot::list(std::string_view abs_dir) const {
   std::vector<std::string> out;
   DIR* d = ::opendir(host_string(root_, abs_dir).c_str());
@@ -165,10 +202,7 @@ std::vector<std::string> Sysroot::list(std::string_view abs_dir) const {
   return out;
 }
 
-bool Sysroot::exists(std::string_view abs) const {
-  struct stat st {};
-  return ::lstat(host_string(root_, abs).c_str(), &st) == 0;
-}
+bool Sysroot::exists(std::string_view abs) const { return exists_at(AT_FDCWD, host_string(root_, abs).c_str()); }
 
 bool Sysroot::is_dir(std::string_view abs) const {
   struct stat st {};
@@ -176,19 +210,11 @@ bool Sysroot::is_dir(std::string_view abs) const {
 }
 
 std::optional<std::string> Sysroot::link_target(std::string_view abs) const {
-  // One readlink (std::filesystem::read_symlink lstat()s first to size its buffer).
-  char buf[PATH_MAX];
-  ssize_t n = ::readlink(host_string(root_, abs).c_str(), buf, sizeof buf);
-  if (n <= 0 || n == static_cast<ssize_t>(sizeof buf)) return std::nullopt;
-  return std::string(buf, static_cast<std::size_t>(n));
+  return link_target_at(AT_FDCWD, host_string(root_, abs).c_str());
 }
 
 std::optional<std::string> Sysroot::link_name(std::string_view abs) const {
-  auto t = link_target(abs);
-  if (!t) return std::nullopt;
-  auto name = fs::path(*t).filename().string();
-  if (name.empty()) return std::nullopt;
-  return name;
+  return last_component(link_target(abs));
 }
 
 std::optional<std::string> Sysroot::resolve(std::string_view abs) const {
@@ -218,6 +244,47 @@ std::optional<std::string> Sysroot::resolve(std::string_view abs) const {
   if (p.size() <= r.size() || p.compare(0, r.size(), r) != 0 || p[r.size()] != '/')
     return std::nullopt;  // outside the sysroot
   return p.substr(r.size());
+}
+
+SysDir Sysroot::dir(std::string_view abs) const {
+  // O_PATH: the directory is only named by the reads under it, never read.
+  return SysDir(::open(host_string(root_, abs).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC), in_device_tree(abs));
+}
+
+SysDir::SysDir(SysDir&& o) noexcept : fd_(std::exchange(o.fd_, -1)), device_tree_(o.device_tree_) {}
+
+SysDir& SysDir::operator=(SysDir&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(o.fd_, -1);
+    device_tree_ = o.device_tree_;
+  }
+  return *this;
+}
+
+SysDir::~SysDir() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::optional<std::string> SysDir::read(std::string_view name, std::size_t max_bytes) const {
+  if (fd_ < 0) return std::nullopt;
+  return read_at(fd_, std::string(name).c_str(), max_bytes, device_tree_);
+}
+
+std::optional<std::string> SysDir::attr(std::string_view name) const {
+  if (fd_ < 0) return std::nullopt;
+  return attr_at(fd_, std::string(name).c_str());
+}
+
+std::optional<std::int64_t> SysDir::attr_int(std::string_view name, int base) const {
+  return parse_int(attr(name), base);
+}
+
+bool SysDir::exists(std::string_view name) const { return fd_ >= 0 && exists_at(fd_, std::string(name).c_str()); }
+
+std::optional<std::string> SysDir::link_name(std::string_view name) const {
+  if (fd_ < 0) return std::nullopt;
+  return last_component(link_target_at(fd_, std::string(name).c_str()));
 }
 
 std::string join(std::string_view a, std::string_view b) {

@@ -83,3 +83,51 @@ TEST_CASE("html_escape: the five characters that matter in content and attribute
   CHECK(certify::html_escape("plain \xc3\xa9") == "plain \xc3\xa9");
   CHECK(certify::html_escape("") == "");
 }
+
+TEST_CASE("a directory held open reads as the sysroot does on the joined paths") {
+  TempDir t;
+  fs::create_directories(t / "sys/devices/pci0000:00/0000:00:01.0");
+  fs::create_directories(t / "sys/bus/pci/drivers/nvme");
+  fs::create_directories(t / "sys/bus/pci/devices");
+  fs::create_directories(t / "sys/module/nvme");
+  fs::create_directory_symlink("../../../devices/pci0000:00/0000:00:01.0",
+                               t / "sys/bus/pci/devices/0000:00:01.0");
+  fs::create_directory_symlink("../../../bus/pci/drivers/nvme",
+                               t / "sys/devices/pci0000:00/0000:00:01.0/driver");
+  fs::create_directory_symlink("../../../../module/nvme", t / "sys/bus/pci/drivers/nvme/module");
+  const fs::path dev = t / "sys/devices/pci0000:00/0000:00:01.0";
+  std::ofstream(dev / "numa_node") << "-1\n";
+  std::ofstream(dev / "vendor") << "0x144d\n";
+  std::ofstream(dev / "empty") << "\n";
+  std::ofstream(dev / "uevent") << "DRIVER=nvme\nPCI_CLASS=10802\n";
+  Sysroot r(t.path());
+  const std::string abs = "/sys/bus/pci/devices/0000:00:01.0";
+  const auto d = r.dir(abs);
+  for (const char* name : {"numa_node", "vendor", "empty", "uevent", "missing", "driver", "driver/module"}) {
+    CAPTURE(name);
+    const std::string p = abs + "/" + name;
+    CHECK(d.attr(name) == r.attr(p));
+    CHECK(d.attr_int(name) == r.attr_int(p));
+    CHECK(d.read(name) == r.read(p));
+    CHECK(d.exists(name) == r.exists(p));
+    CHECK(d.link_name(name) == r.link_name(p));
+  }
+  CHECK(d.attr_int("numa_node") == -1);
+  CHECK(d.attr_int("vendor", 16) == 0x144d);
+  CHECK(d.read("uevent") == "DRIVER=nvme\nPCI_CLASS=10802\n");
+  CHECK(d.link_name("driver") == "nvme");
+  CHECK(d.link_name("driver/module") == "nvme");
+  CHECK(d.exists("driver"));
+  CHECK_FALSE(d.exists("missing"));
+
+  // A directory that is not there reads as empty, as its paths would.
+  const auto gone = r.dir("/sys/bus/pci/devices/0000:00:02.0");
+  CHECK_FALSE(gone.attr("vendor").has_value());
+  CHECK_FALSE(gone.read("uevent").has_value());
+  CHECK_FALSE(gone.exists("vendor"));
+  CHECK_FALSE(gone.link_name("driver").has_value());
+  // Moved, the handle still reads.
+  auto a = r.dir(abs);
+  auto b = std::move(a);
+  CHECK(b.attr("vendor") == "0x144d");
+}
