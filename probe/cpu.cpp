@@ -254,8 +254,8 @@ void probe_cpu(ProbeContext& ctx) {
   std::map<std::string, std::set<int>> lists;
   for (const char* name : {"possible", "present", "online", "offline"}) {
     auto path = join(k_cpu_dir, name);
-    if (!ctx.root.exists(path)) continue;
-    auto l = read_list(ctx, path);
+    auto l = read_list(ctx, path);  // whether it exists asked only when it cannot be read
+    if (!l && !ctx.root.exists(path)) continue;
     if (!l) {
       // An empty "offline" is the normal case (read() gives "\n").
       if (std::string_view(name) != "offline" && !ctx.root.attr(path).has_value())

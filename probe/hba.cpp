@@ -1,6 +1,7 @@
 // hba: SAS/SATA/RAID/FC host adapters from /sys/class/scsi_host, enriching
 // their PCI function (proc_name, firmware and board where the driver exports
 // them, the disks behind it); FC ports from /sys/class/fc_host as fc:<host>.
+#include <algorithm>
 #include <map>
 
 #include "probe/devpath.hpp"
@@ -80,10 +81,17 @@ void probe_hba(ProbeContext& ctx) {
     if (proc) p["proc_name"] = *proc;
     else ctx.warn("hba", host + ": no proc_name attribute");
     if (parent.empty() && proc) d.driver = *proc;
+    // Of the driver-specific names a host has a few: one listing instead of
+    // an open per name (a system call each, a trap in a virtual machine).
+    const auto entries = ctx.root.list(cls);
+    auto listed = [&](const char* n) {
+      return entries.empty() || std::binary_search(entries.begin(), entries.end(), std::string_view(n));
+    };
     for (const auto& a : k_host_attrs) {
       if (p.contains(a.key)) continue;
       for (const char* n : a.names) {
         if (!n) break;
+        if (!listed(n)) continue;
         auto v = ctx.root.attr(cls + "/" + n);
         if (!v) continue;
         if (std::string_view(a.key) == "firmware") {
