@@ -12,7 +12,8 @@
 #     other subcommand) loads ~50 shared libraries;
 #  2. a lab guest (../shared/lab, TCG) when the lab is free: the same
 #     commands timed inside the guest (host binaries copied in with their
-#     shared libraries);
+#     shared libraries), the start-up of certify and lspci (--version), and,
+#     when the host has strace, the system calls of each probe by kind;
 #  3. a synthetic sysroot with >= 2,000 PCI functions (SR-IOV VFs, from
 #     bench/gen-sriov-sysroot.py): wall time and peak RSS (/usr/bin/time -v).
 # Targets (issue 3): full probe >= 10x faster than lshw and hwinfo; PCI part
@@ -101,8 +102,11 @@ if [ "${BENCH_LAB:-1}" = 1 ] && [ -x "$lab" ]; then
     # Host tools and every shared library they load, run through the host's
     # dynamic loader inside the guest.
     mkdir -p "$work/tools/bin" "$work/tools/lib"
-    for t in lshw hwinfo lspci dmidecode lscpu; do
-      p=$(command -v "$t"); cp "$p" "$work/tools/bin/"
+    # strace, when the host has it, counts each command's system calls in
+    # the guest (after the timings, which it would slow down).
+    for t in lshw hwinfo lspci dmidecode lscpu strace; do
+      p=$(command -v "$t") || continue
+      cp "$p" "$work/tools/bin/"
       ldd "$p" | awk '/=> \//{print $3} /^\t\//{print $1}' | xargs -r -I{} cp -L {} "$work/tools/lib/"
     done
     ldd "$certify" | awk '/=> \//{print $3} /^\t\//{print $1}' | xargs -r -I{} cp -L {} "$work/tools/lib/"
@@ -123,7 +127,8 @@ cpu_ms() {
   awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); t += a[1] * 60000 + a[2] * 1000 }
                  printf "%d", t }' /tmp/times.txt
 }
-for cmd in "bin/certify probe --ids-dir . --format json" "bin/certify probe --ids-dir . --class pci --format json" "bin/lshw -json" \
+for cmd in "bin/certify --version" "bin/lspci --version" \
+           "bin/certify probe --ids-dir . --format json" "bin/certify probe --ids-dir . --class pci --format json" "bin/lshw -json" \
            "bin/hwinfo --all" "bin/lspci -vvnn -i pci.ids" "bin/dmidecode" "bin/lscpu"; do
   best= bestc=
   for i in 1 2 3; do
@@ -138,6 +143,17 @@ for cmd in "bin/certify probe --ids-dir . --format json" "bin/certify probe --id
   # (AT commands, mouse pings) - ttyS1 is this output: a fresh line first.
   printf '\nBENCH %s %s %s\n' "$best" "$bestc" "$cmd"
 done
+# System calls by kind, the most frequent first (strace -c -f; the
+# loader's own calls included, as in every command here).
+if [ -x bin/strace ]; then
+  for cmd in "bin/certify probe --ids-dir . --format json" "bin/certify probe --ids-dir . --class pci --format json" \
+             "bin/lspci -vvnn -i pci.ids" "bin/lshw -json"; do
+    CERTIFY_DATADIR=/lab/payload/tools/data "./$ld" --library-path ./lib bin/strace -f -c -S calls -o /tmp/sc.txt \
+      "./$ld" --library-path ./lib $cmd >/dev/null 2>&1
+    printf '\nSYSCALLS %s: %s\n' "$cmd" "$(awk '$1 ~ /^[0-9.]+$/ && $NF != "total" && ++k <= 8 { printf "%s %s, ", $NF, $4 }
+                                                $NF == "total" { t = $4 } END { printf "total %s", t }' /tmp/sc.txt)"
+  done
+fi
 SH
     chmod +x "$work/tools/run.sh"
     if (cd "$work" && LAB_ACCEL=tcg LAB_TIMEOUT=900 LAB_FILES="tools" "$lab" 'sh tools/run.sh') > "$work/lab.out" 2> "$work/lab.err"; then
@@ -145,15 +161,21 @@ SH
       python3 - "$work/lab.out" <<'PY'
 import re, sys
 t = {}
+syscalls = []
 print("  %-44s %9s %9s" % ("", "wall ms", "cpu ms"))
 for line in open(sys.argv[1], errors="replace"):
     # A peer's stray bytes on the line must not hide a result: search, not match.
+    m = re.search(r"SYSCALLS (bin/\S+.*?): (.*\S)\s*$", line)
+    if m:
+        syscalls.append("  system calls, %s: %s" % (m.group(1), m.group(2)))
+        continue
     m = re.search(r"BENCH (\d+) (-?\d+) (bin/\S+.*?)\s*$", line)
     if m:
         wall, cpu, cmd = int(m.group(1)), int(m.group(2)), m.group(3)
         print("  %-44s %9d %9d" % (cmd, wall, cpu))
         # CPU time comes in 10 ms ticks: a run under one tick reads 0, counted as 1 ms.
-        t[cmd.split()[0].split("/")[-1] + (" pci" if "--class pci" in cmd else "")] = (max(wall, 1), max(cpu, 1))
+        key = cmd.split()[0].split("/")[-1] + (" pci" if "--class pci" in cmd else "")
+        t[key + (" --version" if "--version" in cmd else "")] = (max(wall, 1), max(cpu, 1))
 c, p = t.get("certify"), t.get("certify pci")
 print("  ratios, peer / certify (> 1: certify is faster), wall and cpu:")
 for peer, base, target in (("lshw", c, 10), ("hwinfo", c, 10), ("lspci", p, 1), ("dmidecode", c, None), ("lscpu", c, None)):
@@ -165,6 +187,11 @@ for peer, base, target in (("lshw", c, 10), ("hwinfo", c, 10), ("lspci", p, 1), 
         print("    %-24s wall %5.1fx  cpu %5.1fx%s" % (label, rw, rc, verdict))
     else:
         print("    %-24s no result (no BENCH line for %s in the guest's output)" % (label, peer))
+if "certify --version" in t and "lspci --version" in t:
+    (cw, cc), (lw, lc) = t["certify --version"], t["lspci --version"]
+    print("    %-24s wall %5.1fx  cpu %5.1fx" % ("start-up lspci / certify", lw / cw, lc / cc))
+for s in syscalls:
+    print(s)
 PY
     else
       echo "  lab run failed (exit $?): $(tail -3 "$work/lab.err" | tr '\n' ' ')"
