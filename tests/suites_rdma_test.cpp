@@ -68,6 +68,16 @@ TEST_CASE("rdma: port state and rate from the recorded ConnectX-6 sysroot; a por
   CHECK(init.reason == "mlx5_0 port 1 is INIT, not ACTIVE (no subnet manager has configured it)");
   auto gone = run_on(rdma_port, d.path(), {{"props", {{"hca", "mlx5_9"}, {"port", 1}}}}, {{"wait_s", "5"}});
   CHECK(gone.reason == "mlx5_9 is gone from /sys/class/infiniband");
+  // An odd inventory entry is an error naming the field, never an exception.
+  for (BuiltinFn fn : {rdma_port, rdma_bandwidth}) {
+    auto none = run_on(fn, d.path(), {{"props", "junk"}});
+    CHECK(none.outcome == Outcome::error);
+    CHECK(none.reason == "the device has no RDMA device name (props.hca)");
+    CHECK(run_on(fn, d.path(), {{"props", {{"hca", 5}}}}).reason == "the device has no RDMA device name (props.hca)");
+    CHECK(run_on(fn, d.path(), {{"props", {{"hca", "../../etc"}}}}).reason == "props.hca '../../etc' is not an RDMA device name");
+    CHECK(run_on(fn, d.path(), {{"props", {{"hca", "mlx5_0"}, {"port", "1"}}}}).reason == "props.port \"1\" is not a port number (1-255)");
+    CHECK(run_on(fn, d.path(), {{"props", {{"hca", "mlx5_0"}, {"port", 0}}}}).reason == "props.port 0 is not a port number (1-255)");
+  }
 
   rdma::PortFacts roce{"rxe0", 1, "ACTIVE", "LinkUp", "Ethernet", "1 Gb/sec (1X SDR)", "eth0", "fe80::"};
   CHECK(rdma::check_port(roce).outcome == Outcome::pass);
@@ -119,6 +129,34 @@ TEST_CASE("rdma: Soft-RoCE recorded in the lab guest: the probe's port, rdma.por
   CHECK(rdma::software_device(probe::Sysroot(fixture("lab-rxe")), "rxe0"));
   CHECK_FALSE(rdma::software_device(probe::Sysroot(fixture("hw-infiniband")), "mlx5_0"));
   CHECK_FALSE(rdma::software_device(probe::Sysroot(fixture("lab-rxe")), "rxe9"));
+
+  // Packet counters: rdma_rxe's hw_counters (recorded before any traffic);
+  // the PMA's counters/ first where present; a saturated 32-bit one is no use.
+  auto pk = rdma::read_port_packets(probe::Sysroot(fixture("lab-rxe")), "rxe0", 1);
+  REQUIRE(pk.has_value());
+  CHECK(pk->source == "hw_counters");
+  CHECK(pk->tx == 0);
+  CHECK(pk->rx == 0);
+  CHECK_FALSE(rdma::read_port_packets(probe::Sysroot(fixture("hw-infiniband")), "mlx5_0", 1).has_value());
+  CHECK_FALSE(rdma::read_port_packets(probe::Sysroot(fixture("lab-rxe")), "rxe0", 2).has_value());
+  {
+    test::TempDir c;
+    std::filesystem::copy(fixture("lab-rxe"), c.path(), std::filesystem::copy_options::recursive | std::filesystem::copy_options::copy_symlinks);
+    auto hw = c / "sys/devices/virtual/infiniband/rxe0/ports/1";
+    std::ofstream(hw / "hw_counters/sent_pkts") << "68608\n";
+    std::ofstream(hw / "hw_counters/rcvd_pkts") << "oops\n";
+    CHECK_FALSE(rdma::read_port_packets(probe::Sysroot(c.path()), "rxe0", 1).has_value());
+    std::filesystem::create_directories(hw / "counters");
+    std::ofstream(hw / "counters/port_xmit_packets") << "123\n";
+    std::ofstream(hw / "counters/port_rcv_packets") << "456\n";
+    auto pma = rdma::read_port_packets(probe::Sysroot(c.path()), "rxe0", 1);
+    REQUIRE(pma.has_value());
+    CHECK(pma->source == "counters");
+    CHECK(pma->tx == 123);
+    CHECK(pma->rx == 456);
+    std::ofstream(hw / "counters/port_xmit_packets") << "4294967295\n";
+    CHECK_FALSE(rdma::read_port_packets(probe::Sysroot(c.path()), "rxe0", 1).has_value());
+  }
 
   const nlohmann::json dev = {{"id", "ib:rxe0:1"}, {"props", {{"hca", "rxe0"}, {"port", 1}}}};
   auto ok = run_on(rdma_port, fixture("lab-rxe"), dev);
@@ -190,7 +228,7 @@ TEST_CASE("rdma: perftest reports and the bandwidth criterion") {
   CHECK_FALSE(failed.bw_avg_gbps.has_value());
   CHECK_FALSE(rdma::parse_perftest("#bytes BW average\n 65536 x y z w\n").bw_avg_gbps.has_value());
 
-  rdma::BandwidthRun good{"ib_write_bw", 0, k_write_bw_report, "", true, 0, k_write_bw_report, ""};
+  rdma::BandwidthRun good{"ib_write_bw", 0, k_write_bw_report, "", true, 0, k_write_bw_report, "", {}, {}};
   auto soft = rdma::check_bandwidth({good}, 1.0, true, 50);
   CHECK_MESSAGE(soft.outcome == Outcome::pass, soft.reason);
   CHECK(soft.metrics["ib_write_bw_gbps"] == doctest::Approx(0.28));
@@ -207,6 +245,18 @@ TEST_CASE("rdma: perftest reports and the bandwidth criterion") {
   CHECK(std::find(rxe.messages.begin(), rxe.messages.end(), "software RDMA device (rdma_rxe, siw): its rate is its netdev's, no wire rate to compare with") !=
         rxe.messages.end());
   CHECK(rdma::check_bandwidth({good}, 2.5, false, 50).reason == "ib_write_bw: 0.28 Gb/s is below 50% of the 2.5 Gb/s link rate");
+  // The port's counters moved: recorded. They did not move by one packet per
+  // message perftest counted: its traffic went elsewhere.
+  auto counted = good;
+  counted.tx_packets = 1072 * 64;
+  counted.rx_packets = 1072 * 64 + 1072;
+  auto moved = rdma::check_bandwidth({counted}, 2.5, true, 50);
+  CHECK_MESSAGE(moved.outcome == Outcome::pass, moved.reason);
+  CHECK(moved.metrics["ib_write_bw_port_tx_packets"] == 1072 * 64);
+  CHECK(moved.metrics["ib_write_bw_port_rx_packets"] == 1072 * 65);
+  counted.tx_packets = 0;
+  CHECK(rdma::check_bandwidth({counted}, 2.5, true, 50).reason ==
+        "ib_write_bw counted 1072 messages but the port sent 0 packets: the traffic did not go through this port");
   auto client = good;
   client.client_exit = 1;
   client.client_output = " Couldn't connect to 10.0.2.15:18515\n";
@@ -224,6 +274,16 @@ TEST_CASE("rdma: perftest reports and the bandwidth criterion") {
   zero.client_output = " #bytes #iterations BW peak[Gb/sec] BW average[Gb/sec] MsgRate[Mpps]\n 65536 0 0.00 0.00 0.000000\n";
   CHECK(rdma::check_bandwidth({zero}, 1.0, true, 50).reason == "ib_write_bw: bandwidth 0 Gb/s");
   CHECK(rdma::check_bandwidth({}, 1.0, true, 50).outcome == Outcome::error);
+}
+
+TEST_CASE("rdma: perftest command lines — ib_write_bw timed with -D, ib_send_bw by its message count") {
+  using V = std::vector<std::string>;
+  CHECK(peer::perftest_argv("/usr/bin/ib_write_bw", "rxe0", 1, 18515, 4, -1, "10.0.2.15") ==
+        V{"/usr/bin/ib_write_bw", "-d", "rxe0", "-i", "1", "-p", "18515", "-D", "4", "-F", "--report_gbits", "10.0.2.15"});
+  CHECK(peer::perftest_argv("ib_write_bw", "mlx5_0", 2, 40000, 10, 3, "") ==
+        V{"ib_write_bw", "-d", "mlx5_0", "-i", "2", "-p", "40000", "-D", "10", "-F", "--report_gbits", "-x", "3"});
+  CHECK(peer::perftest_argv("/usr/bin/ib_send_bw", "rxe0", 1, 18515, 4, 1, "10.0.2.15") ==
+        V{"/usr/bin/ib_send_bw", "-d", "rxe0", "-i", "1", "-p", "18515", "-F", "--report_gbits", "-x", "1", "10.0.2.15"});
 }
 
 TEST_CASE("rdma: the certify peer runs perftest's server side on request (stand-in perftest over loopback)") {
@@ -269,7 +329,7 @@ else:
     CHECK(r->client_output.find("peer device mlx5_7") != std::string::npos);
     CHECK(r->server_output.find("client device rxe0") != std::string::npos);
     auto t = rdma::check_bandwidth({{tool, r->client_exit, r->client_output, r->client_error, r->server_ok, r->server_exit, r->server_output,
-                                     r->server_error}}, std::nullopt, true, 50);
+                                     r->server_error, {}, {}}}, std::nullopt, true, 50);
     CHECK_MESSAGE(t.outcome == Outcome::pass, t.reason);
   }
   // The peer's tool fails: its exit and report come back, the criterion fails.

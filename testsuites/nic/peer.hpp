@@ -77,7 +77,8 @@ struct RdmaRun {
 // An error only when the peer cannot be reached or breaks the protocol; the
 // tools' failures are in the RdmaRun.
 Result<RdmaRun> rdma_run(const RdmaOptions& o);
-// perftest's command line (client when server_host is set).
+// perftest's command line (client when server_host is set): -D seconds,
+// except for ib_send_bw, which sends perftest's default 1000 messages.
 std::vector<std::string> perftest_argv(const std::string& program, const std::string& device, int ib_port, int tcp_port,
                                        int seconds, int gid_index, const std::string& server_host);
 

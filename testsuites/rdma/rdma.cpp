@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdlib>
-#include <sstream>
 #include <chrono>
+#include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "probe/sysroot.hpp"
 #include "testsuites/common/live.hpp"
@@ -97,6 +99,27 @@ PerftestReport parse_perftest(std::string_view output) {
   return r;
 }
 
+std::optional<PortPackets> read_port_packets(const probe::Sysroot& root, const std::string& hca, int port) {
+  const std::string dir = "/sys/class/infiniband/" + hca + "/ports/" + std::to_string(port);
+  auto counter = [&](const std::string& name) -> std::optional<std::uint64_t> {
+    auto v = root.attr(dir + "/" + name);
+    if (!v || v->empty()) return std::nullopt;
+    std::uint64_t n = 0;
+    auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec != std::errc() || ptr != v->data() + v->size()) return std::nullopt;
+    return n;
+  };
+  constexpr std::uint64_t k_saturated32 = 0xffffffffULL;  // a legacy PMA counter stops there
+  for (auto [src, tx_name, rx_name] : {std::tuple{"counters", "counters/port_xmit_packets", "counters/port_rcv_packets"},
+                                       std::tuple{"hw_counters", "hw_counters/sent_pkts", "hw_counters/rcvd_pkts"}}) {
+    auto tx = counter(tx_name), rx = counter(rx_name);
+    if (!tx || !rx) continue;
+    if (std::string_view(src) == "counters" && (*tx == k_saturated32 || *rx == k_saturated32)) return std::nullopt;
+    return PortPackets{*tx, *rx, src};
+  }
+  return std::nullopt;
+}
+
 bool software_device(const probe::Sysroot& root, const std::string& hca) {
   auto canon = root.resolve("/sys/class/infiniband/" + hca);
   return canon && canon->rfind("/sys/devices/virtual/", 0) == 0;
@@ -120,6 +143,12 @@ TestResult check_bandwidth(const std::vector<BandwidthRun>& runs, std::optional<
       else {
         t.metrics[r.tool + "_gbps"] = *rep.bw_avg_gbps;
         if (rep.msg_rate_mpps) t.metrics[r.tool + "_mpps"] = *rep.msg_rate_mpps;
+        if (r.tx_packets) t.metrics[r.tool + "_port_tx_packets"] = static_cast<double>(*r.tx_packets);
+        if (r.rx_packets) t.metrics[r.tool + "_port_rx_packets"] = static_cast<double>(*r.rx_packets);
+        // Every message perftest counted left this port as one packet or more.
+        if (r.tx_packets && *r.tx_packets < rep.iterations)
+          bad.push_back(r.tool + " counted " + std::to_string(rep.iterations) + " messages but the port sent " + std::to_string(*r.tx_packets) +
+                        " packets: the traffic did not go through this port");
         std::string m = r.tool + ": " + fmt(*rep.bw_avg_gbps) + " Gb/s average";
         if (rate_gbps && !software) {
           double need = *rate_gbps * min_share_percent / 100.0;
@@ -152,10 +181,26 @@ namespace {
 
 constexpr int k_min_perftest_seconds = 4;
 
+// The inventory names the port: props.hca (a name in /sys/class/infiniband)
+// and props.port (default 1). An odd value is the inventory's error, said so.
+std::optional<TestResult> bad_device(const TestContext& ctx) {
+  const auto& props = ctx.props();
+  auto hca = props.find("hca");
+  if (hca == props.end() || !hca->is_string() || hca->get<std::string>().empty())
+    return TestResult::error("the device has no RDMA device name (props.hca)");
+  auto name = hca->get<std::string>();
+  if (name.find('/') != std::string::npos || name == "." || name == "..")
+    return TestResult::error("props.hca '" + name + "' is not an RDMA device name");
+  auto port = props.find("port");
+  if (port != props.end() && !(port->is_number_integer() && port->get<long>() >= 1 && port->get<long>() <= 255))
+    return TestResult::error("props.port " + port->dump() + " is not a port number (1-255)");
+  return std::nullopt;
+}
+
 PortFacts read_port(const probe::Sysroot& root, const TestContext& ctx) {
   PortFacts p;
-  p.hca = ctx.device.value("props", nlohmann::json::object()).value("hca", "");
-  p.port = ctx.device.value("props", nlohmann::json::object()).value("port", 1);
+  p.hca = ctx.props().value("hca", "");
+  p.port = ctx.props().value("port", 1);
   const std::string dir = "/sys/class/infiniband/" + p.hca + "/ports/" + std::to_string(p.port);
   auto after_colon = [](std::string v) {
     auto c = v.find(": ");
@@ -188,8 +233,8 @@ PortFacts read_port_when_active(const probe::Sysroot& root, const TestContext& c
 
 TestResult rdma_port(TestContext& ctx) {
   probe::Sysroot root(ctx.sysroot);
+  if (auto e = bad_device(ctx)) return *e;
   auto p = read_port_when_active(root, ctx);
-  if (p.hca.empty()) return TestResult::error("the device has no RDMA device name (props.hca)");
   if (!root.exists("/sys/class/infiniband/" + p.hca))
     return TestResult::fail(p.hca + " is gone from /sys/class/infiniband");
   ctx.out() << p.hca << " port " << p.port << ": " << p.state << ", " << p.phys_state << ", " << p.link_layer << ", " << p.rate
@@ -199,9 +244,8 @@ TestResult rdma_port(TestContext& ctx) {
 
 TestResult rdma_bandwidth(TestContext& ctx) {
   probe::Sysroot root(ctx.sysroot);
+  if (auto e = bad_device(ctx)) return *e;
   if (auto e = require_live(ctx, "rdma.bandwidth")) return *e;
-  std::string hca = ctx.device.value("props", nlohmann::json::object()).value("hca", "");
-  if (hca.empty()) return TestResult::error("the device has no RDMA device name (props.hca)");
   std::string host = ctx.param("rdma_peer");
   if (host.empty())
     return TestResult::skip("no RDMA peer: run 'certify peer --listen' on a machine on the same fabric and pass --param rdma_peer=HOST[:PORT]");
@@ -241,9 +285,17 @@ TestResult rdma_bandwidth(TestContext& ctx) {
     o.peer_ib_port = static_cast<int>(param_long(ctx, "peer_ib_port", 1, 1, 255));
     o.seconds = seconds;
     o.gid_index = static_cast<int>(param_long(ctx, "gid_index", -1, -1, 255));
+    auto before = read_port_packets(root, p.hca, p.port);
     auto r = peer::rdma_run(o);
     if (!r) return TestResult::fail("RDMA peer " + host + ": " + r.message());
-    BandwidthRun b{t, r->client_exit, r->client_output, r->client_error, r->server_ok, r->server_exit, r->server_output, r->server_error};
+    auto after = read_port_packets(root, p.hca, p.port);
+    BandwidthRun b{t, r->client_exit, r->client_output, r->client_error, r->server_ok, r->server_exit, r->server_output, r->server_error, {}, {}};
+    if (before && after && after->source == before->source && after->tx >= before->tx && after->rx >= before->rx) {
+      b.tx_packets = after->tx - before->tx;
+      b.rx_packets = after->rx - before->rx;
+      ctx.out() << "--- " << t << ": port " << before->source << " moved by " << *b.tx_packets << " packets sent, " << *b.rx_packets
+                << " received\n";
+    }
     ctx.out() << "--- " << t << " (client, exit " << b.client_exit << ")\n" << b.client_output << "--- " << t << " (peer, exit " << b.server_exit
               << ")\n" << b.server_output << (b.server_error.empty() ? "" : "peer error: " + b.server_error + "\n");
     runs.push_back(std::move(b));

@@ -46,7 +46,18 @@ PerftestReport parse_perftest(std::string_view output);
 // devices, which have no bus parent, under /sys/devices/virtual.
 bool software_device(const probe::Sysroot& root, const std::string& hca);
 
-// One perftest run against the peer: both ends' exit and output.
+// A port's packet counters (Documentation/ABI/stable/sysfs-class-infiniband):
+// the PMA's counters/port_{xmit,rcv}_packets where the device has them
+// (InfiniBand HCAs, mlx5 RoCE), else rdma_rxe's hw_counters/{sent,rcvd}_pkts.
+// nullopt when neither pair reads, or a 32-bit PMA counter is saturated.
+struct PortPackets {
+  std::uint64_t tx = 0, rx = 0;
+  std::string source;  // "counters" or "hw_counters"
+};
+std::optional<PortPackets> read_port_packets(const probe::Sysroot& root, const std::string& hca, int port);
+
+// One perftest run against the peer: both ends' exit and output, and how
+// far this port's packet counters moved during it (when readable).
 struct BandwidthRun {
   std::string tool;
   int client_exit = -1;
@@ -54,10 +65,12 @@ struct BandwidthRun {
   bool server_ok = false;
   int server_exit = -1;
   std::string server_output, server_error;  // server_error: the peer's refusal or failure
+  std::optional<std::uint64_t> tx_packets, rx_packets;
 };
 // Passes when every run exited 0 at both ends, reported no error line and a
-// bandwidth above zero, and (hardware ports, rate known) at least
-// min_share_percent of the port rate.
+// bandwidth above zero, this port's transmit counter (when readable) moved
+// by at least one packet per message perftest counted, and (hardware ports,
+// rate known) at least min_share_percent of the port rate.
 TestResult check_bandwidth(const std::vector<BandwidthRun>& runs, std::optional<double> rate_gbps, bool software,
                            double min_share_percent);
 
