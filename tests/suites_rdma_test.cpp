@@ -276,7 +276,7 @@ TEST_CASE("rdma: perftest reports and the bandwidth criterion") {
   CHECK(rdma::check_bandwidth({}, 1.0, true, 50).outcome == Outcome::error);
 }
 
-TEST_CASE("rdma: perftest command lines — ib_write_bw timed with -D, ib_send_bw by its message count") {
+TEST_CASE("rdma: perftest command lines — ib_write_bw timed with -D, ib_send_bw and software devices by message count") {
   using V = std::vector<std::string>;
   CHECK(peer::perftest_argv("/usr/bin/ib_write_bw", "rxe0", 1, 18515, 4, -1, "10.0.2.15") ==
         V{"/usr/bin/ib_write_bw", "-d", "rxe0", "-i", "1", "-p", "18515", "-D", "4", "-F", "--report_gbits", "10.0.2.15"});
@@ -284,6 +284,11 @@ TEST_CASE("rdma: perftest command lines — ib_write_bw timed with -D, ib_send_b
         V{"ib_write_bw", "-d", "mlx5_0", "-i", "2", "-p", "40000", "-D", "10", "-F", "--report_gbits", "-x", "3"});
   CHECK(peer::perftest_argv("/usr/bin/ib_send_bw", "rxe0", 1, 18515, 4, 1, "10.0.2.15") ==
         V{"/usr/bin/ib_send_bw", "-d", "rxe0", "-i", "1", "-p", "18515", "-F", "--report_gbits", "-x", "1", "10.0.2.15"});
+  // Untimed (software devices): every tool by message count, server and client.
+  CHECK(peer::perftest_argv("/usr/bin/ib_write_bw", "rxe0", 1, 18515, 4, -1, "10.0.2.15", false) ==
+        V{"/usr/bin/ib_write_bw", "-d", "rxe0", "-i", "1", "-p", "18515", "-F", "--report_gbits", "10.0.2.15"});
+  CHECK(peer::perftest_argv("ib_write_bw", "rxe0", 1, 18515, 4, -1, "", false) ==
+        V{"ib_write_bw", "-d", "rxe0", "-i", "1", "-p", "18515", "-F", "--report_gbits"});
 }
 
 TEST_CASE("rdma: the certify peer runs perftest's server side on request (stand-in perftest over loopback)") {

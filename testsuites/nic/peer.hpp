@@ -63,7 +63,8 @@ struct RdmaOptions {
   int ib_port = 1;
   std::string peer_device;         // the peer's; "" = its only RDMA device
   int peer_ib_port = 1;
-  int seconds = 5;                 // perftest -D
+  int seconds = 5;                 // perftest -D when timed; bounds the waits
+  bool timed = true;               // false: a message count (software devices, see perftest_argv)
   int gid_index = -1;              // perftest -x (RoCE); -1: perftest's choice
   int timeout_s = 10;
 };
@@ -77,10 +78,10 @@ struct RdmaRun {
 // An error only when the peer cannot be reached or breaks the protocol; the
 // tools' failures are in the RdmaRun.
 Result<RdmaRun> rdma_run(const RdmaOptions& o);
-// perftest's command line (client when server_host is set): -D seconds,
-// except for ib_send_bw, which sends perftest's default 1000 messages.
+// perftest's command line (client when server_host is set): -D seconds when
+// timed, except for ib_send_bw; otherwise perftest's default 1000 messages.
 std::vector<std::string> perftest_argv(const std::string& program, const std::string& device, int ib_port, int tcp_port,
-                                       int seconds, int gid_index, const std::string& server_host);
+                                       int seconds, int gid_index, const std::string& server_host, bool timed = true);
 
 // Handshake only: is there a certify peer of our protocol version?
 Result<std::string> hello(const std::string& host, int port, int timeout_s, const std::string& bind_device = "");
