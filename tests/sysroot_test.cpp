@@ -11,6 +11,22 @@ using certify::probe::Sysroot;
 using certify::test::TempDir;
 namespace fs = std::filesystem;
 
+namespace {
+
+// sysfs' layout for one PCI function bound to nvme: the device directory,
+// its bus link and its driver link, both relative as the kernel makes them.
+void make_nvme_function(const TempDir& t) {
+  fs::create_directories(t / "sys/devices/pci0000:00/0000:00:01.0");
+  fs::create_directories(t / "sys/bus/pci/drivers/nvme");
+  fs::create_directories(t / "sys/bus/pci/devices");
+  fs::create_directory_symlink("../../../devices/pci0000:00/0000:00:01.0",
+                               t / "sys/bus/pci/devices/0000:00:01.0");
+  fs::create_directory_symlink("../../../bus/pci/drivers/nvme",
+                               t / "sys/devices/pci0000:00/0000:00:01.0/driver");
+}
+
+}  // namespace
+
 TEST_CASE("sysroot reads attributes, integers and directory listings") {
   TempDir t;
   fs::create_directories(t / "sys/class/net/eth0");
@@ -35,13 +51,7 @@ TEST_CASE("sysroot reads attributes, integers and directory listings") {
 
 TEST_CASE("sysroot follows relative links but never out of the root") {
   TempDir t;
-  fs::create_directories(t / "sys/devices/pci0000:00/0000:00:01.0");
-  fs::create_directories(t / "sys/bus/pci/drivers/nvme");
-  fs::create_directories(t / "sys/bus/pci/devices");
-  fs::create_directory_symlink("../../../devices/pci0000:00/0000:00:01.0",
-                               t / "sys/bus/pci/devices/0000:00:01.0");
-  fs::create_directory_symlink("../../../bus/pci/drivers/nvme",
-                               t / "sys/devices/pci0000:00/0000:00:01.0/driver");
+  make_nvme_function(t);
   fs::create_directory_symlink("/etc", t / "sys/escape");
   Sysroot r(t.path());
   CHECK(r.resolve("/sys/bus/pci/devices/0000:00:01.0") == "/sys/devices/pci0000:00/0000:00:01.0");
@@ -86,14 +96,8 @@ TEST_CASE("html_escape: the five characters that matter in content and attribute
 
 TEST_CASE("a directory held open reads as the sysroot does on the joined paths") {
   TempDir t;
-  fs::create_directories(t / "sys/devices/pci0000:00/0000:00:01.0");
-  fs::create_directories(t / "sys/bus/pci/drivers/nvme");
-  fs::create_directories(t / "sys/bus/pci/devices");
+  make_nvme_function(t);
   fs::create_directories(t / "sys/module/nvme");
-  fs::create_directory_symlink("../../../devices/pci0000:00/0000:00:01.0",
-                               t / "sys/bus/pci/devices/0000:00:01.0");
-  fs::create_directory_symlink("../../../bus/pci/drivers/nvme",
-                               t / "sys/devices/pci0000:00/0000:00:01.0/driver");
   fs::create_directory_symlink("../../../../module/nvme", t / "sys/bus/pci/drivers/nvme/module");
   const fs::path dev = t / "sys/devices/pci0000:00/0000:00:01.0";
   std::ofstream(dev / "numa_node") << "-1\n";
