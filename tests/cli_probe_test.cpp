@@ -67,7 +67,7 @@ TEST_CASE("certify probe --anonymize -o FILE writes hashed identifiers") {
   CHECK(j["os"]["hostname"].get<std::string>().rfind("anon:", 0) == 0);
 }
 
-TEST_CASE("certify front: probe runs without certify-full, every other command is handed to it") {
+TEST_CASE("certify front: probe runs without certify-full, run and builtin go to certify-run, the rest to certify-full") {
   namespace fs = std::filesystem;
   // Alone in a directory (and no certify-full installed where the build
   // would put it): probe and --version work, the rest fails clearly.
@@ -84,6 +84,11 @@ TEST_CASE("certify front: probe runs without certify-full, every other command i
     CHECK(r.exit_code == 127);
     CHECK(r.err.find("cannot run certify-full") != std::string::npos);
   }
+  if (!fs::exists("/usr/local/libexec/certify/certify-run")) {
+    auto r = run_command({alone, "run", "--help"});
+    CHECK(r.exit_code == 127);
+    CHECK(r.err.find("cannot run certify-run, which holds run and builtin") != std::string::npos);
+  }
   // Beside certify-full: the same command lines as the full executable.
   auto help = run_command({certify_bin(), "--help"});
   CHECK(help.exit_code == 0);
@@ -93,6 +98,13 @@ TEST_CASE("certify front: probe runs without certify-full, every other command i
   auto front = run_command({certify_bin(), "probe", "--help"});
   CHECK(front.exit_code == 0);
   CHECK(front.out == full.out);
+  // run and builtin: certify-run's, which are certify-full's.
+  for (const char* sub : {"run", "builtin"}) {
+    auto via_front = run_command({certify_bin(), sub, "--help"});
+    CHECK_MESSAGE(via_front.exit_code == 0, sub);
+    CHECK_MESSAGE(via_front.out == run_command({build_path("cli/certify-full").string(), sub, "--help"}).out, sub);
+    CHECK_MESSAGE(via_front.out == run_command({build_path("cli/certify-run").string(), sub, "--help"}).out, sub);
+  }
   auto bad = run_command({certify_bin(), "no-such-command"});
   CHECK(bad.exit_code == 2);
   CHECK(run_command({certify_bin()}).exit_code == 2);  // a subcommand is required

@@ -37,7 +37,7 @@ cp "$MODDIR/i6300esb.ko" "$P/"
 # ext4 (in the lab image) needs a crc32c driver the image does not carry.
 CRC=/lib/modules/$KV/kernel/crypto/crc32c_generic.ko
 [ -f "$CRC" ] && cp "$CRC" "$P/"
-FILES="$BUILD/cli/certify $BUILD/cli/certify-full $P/testsuites $P/run.sh $P/i6300esb.ko"
+FILES="$BUILD/cli/certify $BUILD/cli/certify-run $BUILD/cli/certify-full $P/testsuites $P/run.sh $P/i6300esb.ko"
 [ -f "$P/watchdog.ko" ] && FILES="$FILES $P/watchdog.ko"
 [ -f "$P/crc32c_generic.ko" ] && FILES="$FILES $P/crc32c_generic.ko"
 EXPECT_CRASH=skip

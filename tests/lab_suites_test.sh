@@ -20,7 +20,7 @@ cp -a "$SRC/testsuites" "$WORK/payload/testsuites"
 # veth is a module the lab image does not carry: bring it along for nic.peer-netns.
 KV=$(cat "$CACHE/kver" 2>/dev/null || true)
 VETH=/lib/modules/$KV/kernel/drivers/net/veth.ko
-FILES="$BUILD/cli/certify $BUILD/cli/certify-full $WORK/payload/testsuites $WORK/payload/run.sh"
+FILES="$BUILD/cli/certify $BUILD/cli/certify-run $BUILD/cli/certify-full $WORK/payload/testsuites $WORK/payload/run.sh"
 [ -n "$KV" ] && [ -f "$VETH" ] && { cp "$VETH" "$WORK/payload/veth.ko"; FILES="$FILES $WORK/payload/veth.ko"; }
 # RDMA: Soft-RoCE (rdma_rxe and its dependencies, modules the lab image does
 # not carry), iproute2's rdma, perftest and libibverbs' rxe provider; the rdma

@@ -51,13 +51,13 @@ echo @@RESULTS@@
 cat "$results/lab/results.json"
 echo @@END@@
 GUEST
-cp "$BUILD/cli/certify" "$BUILD/cli/certify-full" "$TMP/payload/"
+cp "$BUILD/cli/certify" "$BUILD/cli/certify-run" "$BUILD/cli/certify-full" "$TMP/payload/"
 extra=""
 crc="/lib/modules/$(cat "$CACHE/kver" 2>/dev/null)/kernel/crypto/crc32c_generic.ko"
 if [ -f "$crc" ]; then cp "$crc" "$TMP/payload/"; extra=crc32c_generic.ko
 else echo "note: no $crc: no disk file system in the guest, poison.file-backed will skip"; export RAS_LAB_NO_DISK=1; fi
 cd "$TMP/payload" || exit 2
-LAB_ACCEL=${LAB_ACCEL:-tcg} LAB_TIMEOUT=${LAB_TIMEOUT:-420} LAB_FILES="certify certify-full suites hwdata guest.sh $extra" \
+LAB_ACCEL=${LAB_ACCEL:-tcg} LAB_TIMEOUT=${LAB_TIMEOUT:-420} LAB_FILES="certify certify-run certify-full suites hwdata guest.sh $extra" \
   flock /tmp/certify-lab.lock "$LAB/runlab.sh" 'sh ./guest.sh' > "$TMP/out" 2> "$TMP/err"
 rc=$?
 cat "$TMP/out"
