@@ -234,14 +234,16 @@ void run(RunArgs& a, int& exit_code) {
       }
     }
     if (auto st = journal->add_jobs(runner::journal_records(setup.plan)); !st) throw CommandError(st.message());
+    // A kill in the first moments of a run can come before plan.json was made.
+    if (!fs::exists(dir / "plan.json")) write_json(dir / "plan.json", runner::to_json(setup.plan));
     std::cerr << "certify: resuming run " << run_id << " in " << dir.string() << "\n";
   } else {
     setup = make_run_setup(a.plan);
-    // Written without an fsync each: `deferred` below syncs them, and the
-    // journal, while the first jobs run.
-    for (const auto& [name, doc] : {std::pair<const char*, nlohmann::json>{"inventory.json", setup.inventory},
-                                    {"plan.json", runner::to_json(setup.plan)}})
-      if (auto st = runner::write_file_replace(dir / name, doc.dump(2) + "\n"); !st) throw CommandError(st.message());
+    // Written without an fsync: `deferred` below syncs it, and the journal,
+    // while the first jobs run. A resume reads it, so it is there before the
+    // journal; plan.json is made on that thread (DeferredSync).
+    if (auto st = runner::write_file_replace(dir / "inventory.json", setup.inventory.dump(2) + "\n"); !st)
+      throw CommandError(st.message());
     // The journal is filled under a temporary name and renamed into place,
     // so a kill during creation never leaves a half-made journal.db that a
     // resume would have to refuse. A leftover .new file is ours and incomplete.
@@ -268,7 +270,14 @@ void run(RunArgs& a, int& exit_code) {
     auto j = runner::Journal::open(dir / "journal.db");
     if (!j) throw CommandError(j.message());
     journal.emplace(std::move(*j));
-    deferred.emplace(std::vector<fs::path>{dir / "inventory.json", dir / "plan.json", dir / "journal.db", dir, root});
+    // setup.plan is read on that thread while the run reads it; nobody
+    // changes it, and `deferred` ends before `setup` does.
+    deferred.emplace(std::vector<runner::DeferredFile>{
+        {dir / "inventory.json"},
+        {dir / "plan.json", [&setup] { return runner::to_json(setup.plan).dump(2) + "\n"; }},
+        {dir / "journal.db"},
+        {dir},
+        {root}});
     std::cerr << "certify: run " << run_id << ": " << setup.plan.jobs.size() << " jobs, results in " << dir.string() << "\n";
   }
 

@@ -23,13 +23,19 @@ std::optional<std::string> sync_path(const std::filesystem::path& p) {
 
 }  // namespace
 
-DeferredSync::DeferredSync(std::vector<std::filesystem::path> paths) : paths_(std::move(paths)) {
+DeferredSync::DeferredSync(std::vector<DeferredFile> files) : files_(std::move(files)) {
   thread_ = std::thread([this] {
-    for (const auto& p : paths_)
-      if (auto e = sync_path(p)) {
+    for (const auto& f : files_) {
+      if (f.content)
+        if (auto st = write_file_replace(f.path, f.content()); !st) {
+          error_ = st.message();
+          return;
+        }
+      if (auto e = sync_path(f.path)) {
         error_ = std::move(e);
         return;
       }
+    }
   });
 }
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "core/files.hpp"
 #include "runner/deferred_sync.hpp"
@@ -450,14 +451,33 @@ TEST_CASE("deferred sync: syncs files and folders on its thread; a missing one i
   CHECK(entries == 1);  // no temporary left
   CHECK_FALSE(write_file_replace(d / "no-such-dir" / "b.json", "x").ok());
   {
-    DeferredSync ok({d / "a.json", d.path()});
+    DeferredSync ok({{d / "a.json"}, {d.path()}});
     CHECK(ok.wait().ok());
     CHECK(ok.wait().ok());  // again: the same answer
   }
-  DeferredSync bad({d / "a.json", d / "gone.json", d.path()});
+  DeferredSync bad({{d / "a.json"}, {d / "gone.json"}, {d.path()}});
   auto st = bad.wait();
   REQUIRE_FALSE(st.ok());
   CHECK(st.message().find((d / "gone.json").string()) != std::string::npos);
+  // A file with content is made on the thread, then synced; one that cannot
+  // be written stops the rest and names itself.
+  std::thread::id made_on;
+  {
+    DeferredSync made({{d / "p.json", [&] { made_on = std::this_thread::get_id(); return std::string("{}\n"); }},
+                       {d.path()}});
+    CHECK(made.wait().ok());
+  }
+  CHECK(*certify::read_file(d / "p.json") == "{}\n");
+  CHECK(made_on != std::thread::id());
+  CHECK(made_on != std::this_thread::get_id());
+  bool later_called = false;
+  DeferredSync unwritable({{d / "no-such-dir" / "p.json", [] { return std::string("{}"); }},
+                           {d / "q.json", [&] { later_called = true; return std::string("{}"); }}});
+  auto st2 = unwritable.wait();
+  REQUIRE_FALSE(st2.ok());
+  CHECK(st2.message().find((d / "no-such-dir").string()) != std::string::npos);
+  CHECK_FALSE(later_called);
+  CHECK_FALSE(std::filesystem::exists(d / "q.json"));
 }
 
 TEST_CASE("run loop (fakes): events come in order with consistent counters; a resume says so") {

@@ -532,7 +532,7 @@ TEST_CASE("run: resuming with other plan options is a usage error; the same or n
   CHECK(out.err.find("run r in " + results + "/r was planned with other options") != std::string::npos);
 }
 
-TEST_CASE("run --param is kept by a resumed run (a reboot resumes with no options)") {
+TEST_CASE("run --param is kept by a resumed run (a reboot resumes with no options); a missing plan.json is made again") {
   TempDir d;
   std::filesystem::create_directories(d / "suites/p");
   REQUIRE(write_file_atomic(d / "suites/p/suite.xml",
@@ -551,9 +551,18 @@ TEST_CASE("run --param is kept by a resumed run (a reboot resumes with no option
                        nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
   std::filesystem::remove(d / "results/r/logs/p.later@system/peer");
+  // plan.json is made on a thread while the first jobs run: a kill can come
+  // before it exists. The resume makes it again, the same.
+  auto plan = read_file(d / "results/r/plan.json");
+  REQUIRE(plan.ok());
+  CHECK(nlohmann::json::parse(*plan)["jobs"].size() == 2);
+  std::filesystem::remove(d / "results/r/plan.json");
   auto out = run_command({certify_bin(), "run", "--resume", "--results", results});
   INFO(out.err);
   CHECK(out.exit_code == 0);
+  auto again = read_file(d / "results/r/plan.json");
+  REQUIRE(again.ok());
+  CHECK(*again == *plan);
   auto peer = read_file(d / "results/r/logs/p.later@system/peer");
   REQUIRE(peer.ok());
   CHECK(*peer == "192.0.2.7\n");
