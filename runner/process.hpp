@@ -68,6 +68,8 @@ class PosixProcessRunner : public ProcessRunner {
 
  private:
   std::vector<char> stack_;  // the child's stack between clone and execve
+  std::vector<int> reset_;   // signals a child sets to SIG_DFL (the constructor says which)
+  int null_in_ = -1;         // /dev/null, every child's standard input
 };
 
 // ISO 8601 UTC with milliseconds.

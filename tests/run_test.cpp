@@ -649,7 +649,8 @@ TEST_CASE("certify(1) and run --help document the exit statuses of run") {
   CHECK(help.out.find("1  some job failed, errored, timed out or was interrupted") != std::string::npos);
 }
 
-TEST_CASE("run: Ctrl-C (SIGINT) stops cleanly, marks running jobs interrupted, and a resume finishes them; rlimits apply") {
+TEST_CASE("run: Ctrl-C (SIGINT) stops cleanly, marks running jobs interrupted, and a resume finishes them; rlimits and "
+          "default signal dispositions apply") {
   TempDir d;
   std::filesystem::create_directories(d / "suites/c");
   std::filesystem::create_directories(d / "log");
@@ -660,7 +661,10 @@ TEST_CASE("run: Ctrl-C (SIGINT) stops cleanly, marks running jobs interrupted, a
   for (std::string t : {"c.tail1", "c.tail2"})
     xml += "<test id=\"" + t + "\" run=\"exec:limits.sh\" per=\"once\" timeout=\"30\"><description>d</description></test>\n";
   REQUIRE(write_file_atomic(d / "suites/c/suite.xml", xml + "</suite>\n").ok());
-  REQUIRE(write_file_atomic(d / "suites/c/limits.sh", "#!/bin/sh\necho \"$(ulimit -n) $(ulimit -c)\" > \"$CERTIFY_WORKDIR/limits\"\n", 0755).ok());
+  REQUIRE(write_file_atomic(d / "suites/c/limits.sh",
+                            "#!/bin/sh\necho \"$(ulimit -n) $(ulimit -c)\" > \"$CERTIFY_WORKDIR/limits\"\n"
+                            "grep -E '^Sig(Blk|Ign):' /proc/self/status | tr -d ' \\t' > \"$CERTIFY_WORKDIR/signals\"\n",
+                            0755).ok());
   REQUIRE(write_file_atomic(d / "suites/c/long.sh",
                             "#!/bin/sh\necho $$ > \"$RUNNER_TEST_LOG/$CERTIFY_JOB.tmp\"\n"
                             "mv \"$RUNNER_TEST_LOG/$CERTIFY_JOB.tmp\" \"$RUNNER_TEST_LOG/$CERTIFY_JOB.pid\"\n"
@@ -678,6 +682,13 @@ TEST_CASE("run: Ctrl-C (SIGINT) stops cleanly, marks running jobs interrupted, a
     ::dup2(null, 1);
     ::dup2(null, 2);
     ::putenv(logenv.data());
+    // The runner starts with signals ignored and blocked (nohup, a shell
+    // without job control); its tests must not inherit either.
+    for (int s : {SIGPIPE, SIGQUIT, SIGUSR2}) ::signal(s, SIG_IGN);
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGUSR1);
+    ::sigprocmask(SIG_BLOCK, &block, nullptr);
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
@@ -706,6 +717,9 @@ TEST_CASE("run: Ctrl-C (SIGINT) stops cleanly, marks running jobs interrupted, a
   auto limits = read_file(d / "results/r/logs/c.limits@system/limits");
   REQUIRE(limits.ok());
   CHECK(*limits == "4096 0\n");
+  auto signals = read_file(d / "results/r/logs/c.limits@system/signals");
+  REQUIRE(signals.ok());
+  CHECK(*signals == "SigBlk:0000000000000000\nSigIgn:0000000000000000\n");
 
   REQUIRE(write_file_atomic(d / "log/quick", "").ok());
   auto out = run_command({certify_bin(), "run", "--resume", "--results", (d / "results").string()}, {logenv});
