@@ -557,12 +557,14 @@ TEST_CASE("run --param is kept by a resumed run (a reboot resumes with no option
   REQUIRE(plan.ok());
   CHECK(nlohmann::json::parse(*plan)["jobs"].size() == 2);
   std::filesystem::remove(d / "results/r/plan.json");
+  std::filesystem::remove(d / "results/r/results.json");  // as a power cut at the very end can
   auto out = run_command({certify_bin(), "run", "--resume", "--results", results});
   INFO(out.err);
   CHECK(out.exit_code == 0);
   auto again = read_file(d / "results/r/plan.json");
   REQUIRE(again.ok());
   CHECK(*again == *plan);
+  CHECK(results_of(d)["jobs"].size() == 2);
   auto peer = read_file(d / "results/r/logs/p.later@system/peer");
   REQUIRE(peer.ok());
   CHECK(*peer == "192.0.2.7\n");
