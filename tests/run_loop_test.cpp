@@ -413,6 +413,28 @@ TEST_CASE("run loop (fakes): the journal is synced to disk before a job that exp
   }
 }
 
+TEST_CASE("run loop (fakes): 600 ordinary jobs never sync the journal on the scheduler's path (no checkpoint mid-run)") {
+  SyncCounter counter;
+  certify::test::TempDir d;
+  Plan plan;
+  for (int i = 0; i < 600; ++i) plan.jobs.push_back(job("j" + std::to_string(i), 10, 60));
+  auto j = Journal::create(d / "journal.db");
+  REQUIRE(j.ok());
+  REQUIRE(j->add_jobs(journal_records(plan)).ok());
+  FakeClock clock;
+  FakeProcs procs(clock);
+  RunOptions o;
+  o.jobs = 8;
+  o.run_dir = d.path();
+  SyncCounter::wal_syncs = 0;
+  auto sum = execute(plan, *j, procs, clock, o, nullptr);
+  REQUIRE(sum.ok());
+  CHECK(sum->pass == 600);
+  // 1,200 commits: sqlite's default autocheckpoint (1,000 pages) would have
+  // synced and checkpointed the WAL in the middle of the run.
+  CHECK(SyncCounter::wal_syncs == 0);
+}
+
 TEST_CASE("run loop (fakes): a failed sync of the run's files stops the run before a job that may take the kernel down") {
   certify::test::TempDir d;
   Plan plan;
