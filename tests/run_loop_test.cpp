@@ -108,6 +108,22 @@ Job job(const std::string& id, int ms, int timeout_s, std::map<std::string, std:
   return j;
 }
 
+// Run options for `jobs` workers in d.
+RunOptions options(int jobs, const certify::test::TempDir& d) {
+  RunOptions o;
+  o.jobs = jobs;
+  o.run_dir = d.path();
+  return o;
+}
+
+// A journal at d/journal.db holding the plan's jobs, all pending.
+Result<Journal> journal_for(const Plan& plan, const certify::test::TempDir& d) {
+  auto j = Journal::create(d / "journal.db");
+  REQUIRE(j.ok());
+  REQUIRE(j->add_jobs(journal_records(plan)).ok());
+  return j;
+}
+
 }  // namespace
 
 TEST_CASE("run loop (fakes): workers, timeout with SIGTERM then SIGKILL, statuses") {
@@ -117,14 +133,10 @@ TEST_CASE("run loop (fakes): workers, timeout with SIGTERM then SIGKILL, statuse
   plan.jobs.push_back(job("slow", 100000, 2));
   plan.jobs.push_back(job("stubborn", 100000, 2, {{"term", "ignore"}}));
   plan.jobs.push_back(job("skip", 10, 60, {{"exit", "77"}}));
-  auto j = Journal::create(d / "journal.db");
-  REQUIRE(j.ok());
-  REQUIRE(j->add_jobs(journal_records(plan)).ok());
+  auto j = journal_for(plan, d);
   FakeClock clock;
   FakeProcs procs(clock);
-  RunOptions o;
-  o.jobs = 3;
-  o.run_dir = d.path();
+  auto o = options(3, d);
   o.grace = milliseconds(1500);
   std::vector<std::string> finished;
   auto sum = execute(plan, *j, procs, clock, o, [&](const RunEvent& e) {
@@ -159,15 +171,11 @@ TEST_CASE("run loop (fakes): an interrupt stops cleanly and marks running jobs i
   certify::test::TempDir d;
   Plan plan;
   for (int i = 0; i < 4; ++i) plan.jobs.push_back(job("long." + std::to_string(i), 10000, 60));
-  auto j = Journal::create(d / "journal.db");
-  REQUIRE(j.ok());
-  REQUIRE(j->add_jobs(journal_records(plan)).ok());
+  auto j = journal_for(plan, d);
   FakeClock clock;
   FakeProcs procs(clock);
   procs.interrupt_at = clock.t + milliseconds(3000);
-  RunOptions o;
-  o.jobs = 2;
-  o.run_dir = d.path();
+  auto o = options(2, d);
   auto sum = execute(plan, *j, procs, clock, o, nullptr);
   REQUIRE(sum.ok());
   CHECK(sum->was_interrupted);
@@ -190,14 +198,10 @@ TEST_CASE("run loop (fakes): a needs-root test is skipped with the reason when n
     plan.jobs.back().test.needs_root = true;
     plan.jobs.push_back(job("later", 10, 60));
     plan.jobs.back().after = {"privileged"};
-    auto j = Journal::create(d / "journal.db");
-    REQUIRE(j.ok());
-    REQUIRE(j->add_jobs(journal_records(plan)).ok());
+    auto j = journal_for(plan, d);
     FakeClock clock;
     FakeProcs procs(clock);
-    RunOptions o;
-    o.jobs = 2;
-    o.run_dir = d.path();
+    auto o = options(2, d);
     o.is_root = root;
     auto sum = execute(plan, *j, procs, clock, o, nullptr);
     REQUIRE(sum.ok());
@@ -222,17 +226,13 @@ TEST_CASE("run loop (fakes): a reboot under an expects-reboot test reruns it as 
   plan.jobs.push_back(job("crash", 10, 60));
   plan.jobs.back().test.expects_reboot = true;
   plan.jobs.push_back(job("ordinary", 10, 60));
-  auto j = Journal::create(d / "journal.db");
-  REQUIRE(j.ok());
-  REQUIRE(j->add_jobs(journal_records(plan)).ok());
+  auto j = journal_for(plan, d);
   // Both were running when the machine went down in boot A.
   REQUIRE(j->mark_running("crash", "2026-11-29T10:00:00Z", "boot-A").ok());
   REQUIRE(j->mark_running("ordinary", "2026-11-29T10:00:00Z", "boot-A").ok());
   FakeClock clock;
   FakeProcs procs(clock);
-  RunOptions o;
-  o.jobs = 2;
-  o.run_dir = d.path();
+  auto o = options(2, d);
   o.boot_id = "boot-B";
   auto sum = execute(plan, *j, procs, clock, o, nullptr);
   REQUIRE(sum.ok());
@@ -366,14 +366,10 @@ TEST_CASE("run loop (fakes): the journal is synced to disk before a job that exp
   plan.jobs.push_back(job("inject", 10, 60));
   plan.jobs.back().locks = {"system"};
   plan.jobs.push_back(job("d", 10, 60));
-  auto j = Journal::create(d / "journal.db");
-  REQUIRE(j.ok());
-  REQUIRE(j->add_jobs(journal_records(plan)).ok());
+  auto j = journal_for(plan, d);
   FakeClock clock;
   SyncRecordingProcs procs(clock, *j);
-  RunOptions o;
-  o.jobs = 1;  // one at a time: each start follows the previous job's end
-  o.run_dir = d.path();
+  auto o = options(1, d);  // one at a time: each start follows the previous job's end
   SyncCounter::wal_syncs = 0;
   std::vector<std::size_t> before_durable;  // jobs started when it was called
   o.before_durable = [&] {
@@ -418,14 +414,10 @@ TEST_CASE("run loop (fakes): 600 ordinary jobs never sync the journal on the sch
   certify::test::TempDir d;
   Plan plan;
   for (int i = 0; i < 600; ++i) plan.jobs.push_back(job("j" + std::to_string(i), 10, 60));
-  auto j = Journal::create(d / "journal.db");
-  REQUIRE(j.ok());
-  REQUIRE(j->add_jobs(journal_records(plan)).ok());
+  auto j = journal_for(plan, d);
   FakeClock clock;
   FakeProcs procs(clock);
-  RunOptions o;
-  o.jobs = 8;
-  o.run_dir = d.path();
+  auto o = options(8, d);
   SyncCounter::wal_syncs = 0;
   auto sum = execute(plan, *j, procs, clock, o, nullptr);
   REQUIRE(sum.ok());
@@ -442,14 +434,10 @@ TEST_CASE("run loop (fakes): a failed sync of the run's files stops the run befo
   plan.jobs.push_back(job("crash", 10, 60));
   plan.jobs.back().test.expects_reboot = true;
   plan.jobs.push_back(job("b", 10, 60));
-  auto j = Journal::create(d / "journal.db");
-  REQUIRE(j.ok());
-  REQUIRE(j->add_jobs(journal_records(plan)).ok());
+  auto j = journal_for(plan, d);
   FakeClock clock;
   FakeProcs procs(clock);
-  RunOptions o;
-  o.jobs = 1;
-  o.run_dir = d.path();
+  auto o = options(1, d);
   o.before_durable = [] { return Status(make_error("plan.json: cannot fsync: Input/output error")); };
   auto sum = execute(plan, *j, procs, clock, o, nullptr);
   REQUIRE_FALSE(sum.ok());
@@ -507,9 +495,7 @@ TEST_CASE("run loop (fakes): events come in order with consistent counters; a re
   Plan plan;
   for (int i = 0; i < 5; ++i) plan.jobs.push_back(job("j." + std::to_string(i), 800 + 300 * i, 60));
   plan.jobs.push_back(job("bad", 100, 60, {{"exit", "1"}}));
-  auto j = Journal::create(d / "journal.db");
-  REQUIRE(j.ok());
-  REQUIRE(j->add_jobs(journal_records(plan)).ok());
+  auto j = journal_for(plan, d);
   FakeClock clock;
   FakeProcs procs(clock);
   RunOptions o;
