@@ -28,9 +28,20 @@ int dir_number(std::string_view name, std::string_view prefix) {
   return n;
 }
 
-std::optional<std::set<int>> read_list(ProbeContext& ctx, const std::string& path) {
-  auto text = ctx.root.read(path, 65536);
+// The sysfs trees are read relative to a directory held open (SysDir):
+// /sys/devices/system/cpu/cpuN/cache/indexM/level walked from the top for
+// each of a CPU's ~25 attributes cost most of their reads in a guest. `path`
+// names the directory in warnings.
+struct Dir {
+  std::string path;
+  SysDir fd;
+  Dir(const Sysroot& root, std::string p) : path(std::move(p)), fd(root.dir(path)) {}
+};
+
+std::optional<std::set<int>> read_list(ProbeContext& ctx, const Dir& dir, std::string_view name) {
+  auto text = dir.fd.read(name, 65536);
   if (!text) return std::nullopt;
+  const std::string path = join(dir.path, name);
   auto l = parse_cpu_list(*text);
   if (!l.ok()) {
     ctx.warn("cpu", path + ": " + l.message());
@@ -48,37 +59,37 @@ struct CpuTopo {
 
 // The "_list" form when the kernel has it, else the bitmap form (older
 // kernels and lscpu dumps carry only thread_siblings, core_siblings, shared_cpu_map).
-std::optional<std::set<int>> read_list_or_mask(ProbeContext& ctx, const std::string& list_path,
-                                               const std::string& mask_path) {
+std::optional<std::set<int>> read_list_or_mask(ProbeContext& ctx, const Dir& dir, const std::string& list_name,
+                                               const std::string& mask_name) {
   // The list when it exists (even unreadable: then nothing), else the mask;
   // existence asked only when the read fails (one system call less per list).
-  if (auto list = ctx.root.read(list_path, 65536)) {
+  if (auto list = dir.fd.read(list_name, 65536)) {
     auto l = parse_cpu_list(*list);
     if (!l.ok()) {
-      ctx.warn("cpu", list_path + ": " + l.message());
+      ctx.warn("cpu", join(dir.path, list_name) + ": " + l.message());
       return std::nullopt;
     }
     return *l;
   }
-  if (ctx.root.exists(list_path)) return std::nullopt;
-  auto text = ctx.root.read(mask_path, 65536);
+  if (dir.fd.exists(list_name)) return std::nullopt;
+  auto text = dir.fd.read(mask_name, 65536);
   if (!text) return std::nullopt;
   auto m = parse_cpu_mask(*text);
   if (!m.ok()) {
-    ctx.warn("cpu", mask_path + ": " + m.message());
+    ctx.warn("cpu", join(dir.path, mask_name) + ": " + m.message());
     return std::nullopt;
   }
   return *m;
 }
 
-CpuTopo read_topology(ProbeContext& ctx, int cpu) {
+// `cpu_dir`: /sys/devices/system/cpu/cpuN.
+CpuTopo read_topology(ProbeContext& ctx, const Dir& cpu_dir, int cpu) {
   CpuTopo t{cpu, {}, {}, {}, {}, {}};
-  auto dir = join(k_cpu_dir, "cpu" + std::to_string(cpu) + "/topology");
-  t.package = ctx.root.attr_int(join(dir, "physical_package_id"));
-  t.die = ctx.root.attr_int(join(dir, "die_id"));
-  t.core = ctx.root.attr_int(join(dir, "core_id"));
-  t.threads = read_list_or_mask(ctx, join(dir, "thread_siblings_list"), join(dir, "thread_siblings"));
-  t.package_cpus = read_list_or_mask(ctx, join(dir, "core_siblings_list"), join(dir, "core_siblings"));
+  t.package = cpu_dir.fd.attr_int("topology/physical_package_id");
+  t.die = cpu_dir.fd.attr_int("topology/die_id");
+  t.core = cpu_dir.fd.attr_int("topology/core_id");
+  t.threads = read_list_or_mask(ctx, cpu_dir, "topology/thread_siblings_list", "topology/thread_siblings");
+  t.package_cpus = read_list_or_mask(ctx, cpu_dir, "topology/core_siblings_list", "topology/core_siblings");
   return t;
 }
 
@@ -127,7 +138,8 @@ bool cpuinfo_counts(const Cpuinfo& info, json& cpu) {
 
 // Caches: one entry per (level, type) with the per-instance size and the
 // number of instances (distinct shared_cpu_list sets), lscpu's "L2: 4 MiB (8 instances)".
-json sysfs_caches(ProbeContext& ctx, const std::vector<int>& cpus) {
+// `cpus`: the CPUs' directories (/sys/devices/system/cpu/cpuN) by number.
+json sysfs_caches(ProbeContext& ctx, const std::map<int, Dir>& cpus) {
   struct Acc {
     int level;
     std::string type;
@@ -135,14 +147,14 @@ json sysfs_caches(ProbeContext& ctx, const std::vector<int>& cpus) {
     std::set<std::set<int>> instances;
   };
   std::map<std::string, Acc> acc;
-  for (int cpu : cpus) {
-    auto cdir = join(k_cpu_dir, "cpu" + std::to_string(cpu) + "/cache");
-    for (const auto& idx : ctx.root.list(cdir)) {
+  for (const auto& [cpu, cpu_dir] : cpus) {
+    for (const auto& idx : cpu_dir.fd.list("cache")) {
       if (dir_number(idx, "index") < 0) continue;
-      auto d = join(cdir, idx);
-      auto level = ctx.root.attr_int(join(d, "level"));
-      auto type = ctx.root.attr(join(d, "type"));
-      auto size_s = ctx.root.attr(join(d, "size"));
+      const std::string rel = "cache/" + idx;
+      const std::string d = join(cpu_dir.path, rel);
+      auto level = cpu_dir.fd.attr_int(rel + "/level");
+      auto type = cpu_dir.fd.attr(rel + "/type");
+      auto size_s = cpu_dir.fd.attr(rel + "/size");
       if (!level || !type || !size_s || *level < 0 || *level > 9) {
         ctx.warn("cpu", d + ": no level, type or size");
         continue;
@@ -159,7 +171,7 @@ json sysfs_caches(ProbeContext& ctx, const std::vector<int>& cpus) {
       a.level = static_cast<int>(*level);
       a.type = *type;
       a.size = std::max(a.size, *size);
-      auto shared = read_list_or_mask(ctx, join(d, "shared_cpu_list"), join(d, "shared_cpu_map"));
+      auto shared = read_list_or_mask(ctx, cpu_dir, rel + "/shared_cpu_list", rel + "/shared_cpu_map");
       a.instances.insert(shared ? *shared : std::set<int>{cpu});
     }
   }
@@ -195,6 +207,12 @@ json cpuinfo_caches(const Cpuinfo& info) {
     out.push_back({{"name", name}, {"level", level}, {"type", kv["type"]}, {"size_bytes", *size},
                    {"scope", kv["scope"]}});
   }
+  return out;
+}
+
+std::set<int> cpu_numbers(const std::map<int, Dir>& dirs) {
+  std::set<int> out;
+  for (const auto& [n, d] : dirs) out.insert(n);
   return out;
 }
 
@@ -252,27 +270,27 @@ void probe_cpu(ProbeContext& ctx) {
 
   // CPU lists: present CPUs are what lscpu counts as "CPU(s)".
   std::map<std::string, std::set<int>> lists;
+  const Dir cpu_top(ctx.root, std::string(k_cpu_dir));
   for (const char* name : {"possible", "present", "online", "offline"}) {
-    auto path = join(k_cpu_dir, name);
-    auto l = read_list(ctx, path);  // whether it exists asked only when it cannot be read
-    if (!l && !ctx.root.exists(path)) continue;
+    auto l = read_list(ctx, cpu_top, name);  // whether it exists asked only when it cannot be read
+    if (!l && !cpu_top.fd.exists(name)) continue;
     if (!l) {
       // An empty "offline" is the normal case (read() gives "\n").
-      if (std::string_view(name) != "offline" && !ctx.root.attr(path).has_value())
-        ctx.warn("cpu", path + " is empty");
+      if (std::string_view(name) != "offline" && !cpu_top.fd.attr(name).has_value())
+        ctx.warn("cpu", join(k_cpu_dir, name) + " is empty");
       l = std::set<int>{};
     }
     lists[name] = *l;
     cpu[name] = format_cpu_list(*l);
   }
-  std::vector<int> cpu_dirs;
-  for (const auto& e : ctx.root.list(k_cpu_dir))
-    if (int n = dir_number(e, "cpu"); n >= 0) cpu_dirs.push_back(n);
-  std::sort(cpu_dirs.begin(), cpu_dirs.end());
+  std::map<int, Dir> cpu_dirs;  // by number
+  for (const auto& e : cpu_top.fd.list("."))
+    if (int n = dir_number(e, "cpu"); n >= 0)
+      cpu_dirs.try_emplace(n, ctx.root, join(k_cpu_dir, "cpu" + std::to_string(n)));
 
   std::set<int> present = lists.count("present") ? lists["present"]
                           : lists.count("possible") ? lists["possible"]
-                                                    : std::set<int>(cpu_dirs.begin(), cpu_dirs.end());
+                                                    : cpu_numbers(cpu_dirs);
   if (present.empty()) {
     for (std::size_t i = 0; i < info.processors.size(); ++i) present.insert(static_cast<int>(i));
     if (!present.empty()) ctx.warn("cpu", "no sysfs CPU lists; CPU count from cpuinfo");
@@ -291,10 +309,11 @@ void probe_cpu(ProbeContext& ctx) {
   // NUMA nodes and their CPUs.
   std::map<int, int> node_of;
   json nodes = json::array();
-  for (const auto& e : ctx.root.list(k_node_dir)) {
+  const Dir node_top(ctx.root, std::string(k_node_dir));
+  for (const auto& e : node_top.fd.list(".")) {
     int n = dir_number(e, "node");
     if (n < 0) continue;
-    auto l = read_list(ctx, join(k_node_dir, e + "/cpulist"));
+    auto l = read_list(ctx, node_top, e + "/cpulist");
     std::set<int> cpus = l ? *l : std::set<int>{};
     for (int c : cpus) node_of[c] = n;
     nodes.push_back({{"node", n}, {"cpus", format_cpu_list(cpus)}, {"cpu_count", cpus.size()}});
@@ -309,9 +328,9 @@ void probe_cpu(ProbeContext& ctx) {
   // Per-CPU topology and the counts derived from it.
   std::vector<CpuTopo> topo;
   json per_cpu = json::array();
-  for (int c : cpu_dirs) {
+  for (const auto& [c, cpu_dir] : cpu_dirs) {
     if (!present.empty() && !present.count(c)) continue;
-    auto t = read_topology(ctx, c);
+    auto t = read_topology(ctx, cpu_dir, c);
     json j = {{"cpu", c}, {"online", online.count(c) > 0}};
     if (t.package) j["socket"] = *t.package;
     if (t.die) j["die"] = *t.die;
@@ -336,10 +355,9 @@ void probe_cpu(ProbeContext& ctx) {
 
   // Frequency range from cpufreq (kHz in sysfs, MHz here).
   std::optional<std::int64_t> fmin, fmax;
-  for (int c : cpu_dirs) {
-    auto d = join(k_cpu_dir, "cpu" + std::to_string(c) + "/cpufreq");
-    auto lo = ctx.root.attr_int(join(d, "cpuinfo_min_freq"));
-    auto hi = ctx.root.attr_int(join(d, "cpuinfo_max_freq"));
+  for (const auto& [c, cpu_dir] : cpu_dirs) {
+    auto lo = cpu_dir.fd.attr_int("cpufreq/cpuinfo_min_freq");
+    auto hi = cpu_dir.fd.attr_int("cpufreq/cpuinfo_max_freq");
     if (lo && *lo > 0) fmin = fmin ? std::min(*fmin, *lo) : *lo;
     if (hi && *hi > 0) fmax = fmax ? std::max(*fmax, *hi) : *hi;
   }

@@ -65,21 +65,37 @@ std::string hardware_parent_id(std::string_view p) {
   return found;
 }
 
-std::optional<DriverInfo> bound_driver(const Sysroot& root, std::string_view dir) {
+namespace {
+
+std::optional<std::string> cached_link_name(const ProbeContext& ctx, std::string link) {
+  auto it = ctx.driver_links.find(link);
+  if (it == ctx.driver_links.end()) {
+    auto name = ctx.root.link_name(link);
+    it = ctx.driver_links.emplace(std::move(link), std::move(name)).first;
+  }
+  return it->second;
+}
+
+}  // namespace
+
+std::optional<DriverInfo> bound_driver(const ProbeContext& ctx, std::string_view dir) {
   std::string link = join(dir, "driver");
-  auto name = root.link_name(link);
+  auto name = cached_link_name(ctx, link);
   if (!name) return std::nullopt;
   DriverInfo d;
   d.name = *name;
-  if (auto m = root.link_name(link + "/module")) {
+  if (auto m = cached_link_name(ctx, link + "/module")) {
     d.module = *m;
-    if (auto v = root.attr("/sys/module/" + *m + "/version")) d.version = *v;
+    auto v = ctx.module_versions.find(*m);
+    if (v == ctx.module_versions.end())
+      v = ctx.module_versions.emplace(*m, ctx.root.attr("/sys/module/" + *m + "/version")).first;
+    if (v->second) d.version = *v->second;
   }
   return d;
 }
 
-void fill_driver(const Sysroot& root, std::string_view dir, Device& d) {
-  auto drv = bound_driver(root, dir);
+void fill_driver(const ProbeContext& ctx, std::string_view dir, Device& d) {
+  auto drv = bound_driver(ctx, dir);
   if (!drv) return;
   if (d.driver.empty()) d.driver = drv->name;
   if (d.driver_version.empty()) d.driver_version = drv->version;

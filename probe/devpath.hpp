@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "probe/inventory.hpp"
+#include "probe/probe.hpp"
 #include "probe/sysroot.hpp"
 
 namespace certify::probe {
@@ -29,11 +30,11 @@ struct DriverInfo {
   std::string version;  // /sys/module/<m>/version, when the module sets one
 };
 // Driver bound to the device directory `dir` (in-sysroot path); nullopt
-// when no driver is bound.
-std::optional<DriverInfo> bound_driver(const Sysroot& root, std::string_view dir);
+// when no driver is bound. Read once per run and path (ctx's caches).
+std::optional<DriverInfo> bound_driver(const ProbeContext& ctx, std::string_view dir);
 
 // Fills an empty driver / driver_version of `d` from the bound driver.
-void fill_driver(const Sysroot& root, std::string_view dir, Device& d);
+void fill_driver(const ProbeContext& ctx, std::string_view dir, Device& d);
 
 // Sysfs strings padded with spaces (NVMe model/serial) trimmed at both ends.
 std::string trimmed(std::string_view s);

@@ -77,7 +77,7 @@ void probe_disk(ProbeContext& ctx) {
     if (!serial)
       if (auto pg = ctx.root.read(dev + "/vpd_pg80", 4096)) serial = vpd_serial(*pg);
     if (serial) p["serial"] = trimmed(*serial);
-    fill_driver(ctx.root, dev, d);
+    fill_driver(ctx, dev, d);
     if (!is_virtual && d.driver.empty()) ctx.warn("disk", name + ": no driver bound to its device");
     if (!parent.empty()) {
       p["adapter"] = parent;

@@ -69,7 +69,7 @@ void probe_gpu(ProbeContext& ctx) {
     const std::string bdf = d.id.substr(4);
     const std::string dir = "/sys/bus/pci/devices/" + bdf;
     auto& p = d.props;
-    fill_driver(ctx.root, dir, d);
+    fill_driver(ctx, dir, d);
     if (d.driver.empty()) ctx.warn("gpu", bdf + ": no driver bound");
     // amdgpu (drivers/gpu/drm/amd/amdgpu/amdgpu_vram_mgr.c), in bytes.
     for (auto [key, attr] : {std::pair{"vram_total_bytes", "mem_info_vram_total"},
@@ -83,7 +83,7 @@ void probe_gpu(ProbeContext& ctx) {
     // virtio-gpu: the DRM driver sits on the virtio child device.
     for (const auto& n : ctx.root.list(dir))
       if (n.rfind("virtio", 0) == 0)
-        if (auto drv = bound_driver(ctx.root, dir + "/" + n)) p["drm_driver"] = drv->name;
+        if (auto drv = bound_driver(ctx, dir + "/" + n)) p["drm_driver"] = drv->name;
     nvidia_information(ctx, d, bdf);
   }
 }

@@ -74,7 +74,7 @@ void probe_hba(ProbeContext& ctx) {
       d.props["virtual"] = true;
     }
     if (d.cls == "other" || parent.empty()) d.cls = "hba";
-    if (!parent.empty()) fill_driver(ctx.root, "/sys/bus/pci/devices/" + parent.substr(4), d);
+    if (!parent.empty()) fill_driver(ctx, "/sys/bus/pci/devices/" + parent.substr(4), d);
     auto& p = d.props;
     array_at(p, "scsi_hosts").push_back(host);
     auto proc = ctx.root.attr(cls + "/proc_name");

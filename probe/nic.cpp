@@ -184,7 +184,7 @@ void add_interface(ProbeContext& ctx, const std::string& ifname) {
   } else {
     port.bus = parent.rfind("usb:", 0) == 0 ? "usb" : parent.rfind("pci:", 0) == 0 ? "pci" : "platform";
     port.parent = parent;
-    fill_driver(ctx.root, *canon + "/device", port);
+    fill_driver(ctx, *canon + "/device", port);
     if (port.driver.empty())
       ctx.warn("nic", ifname + ": no driver bound to the device behind it");
   }
@@ -216,7 +216,7 @@ void add_interface(ProbeContext& ctx, const std::string& ifname) {
 
   Device* fn = port.parent.rfind("pci:", 0) == 0 ? ctx.inv.find(port.parent) : nullptr;
   if (fn) {
-    fill_driver(ctx.root, "/sys/bus/pci/devices/" + fn->id.substr(4), *fn);
+    fill_driver(ctx, "/sys/bus/pci/devices/" + fn->id.substr(4), *fn);
     port.vendor = fn->vendor;
     port.model = fn->model;
     auto& ifs = fn->props["interfaces"];

@@ -188,7 +188,7 @@ void probe_nvme(ProbeContext& ctx) {
     if (auto v = ctx.root.attr_int(*dir + "/numa_node", 10); v && *v >= 0 && !d.numa_node)
       d.numa_node = static_cast<int>(*v);
     if (auto v = ctx.root.attr(*dir + "/address"); v && !bdf) p["address"] = *v;
-    fill_driver(ctx.root, *dir + "/device", d);
+    fill_driver(ctx, *dir + "/device", d);
     if (ctx.live()) live_identify(ctx, name, d);
     auto nss = namespaces(ctx.root, *dir);
     nlohmann::json list = nlohmann::json::array();

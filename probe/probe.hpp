@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/result.hpp"
@@ -34,6 +35,12 @@ struct ProbeContext {
   const Sysroot& root;
   Inventory& inv;
   const ProbeOptions& options;
+  // Driver links and module versions, each read once per run (devpath.cpp,
+  // bound_driver()): a PCI function's driver is asked for by every class
+  // device below it (each port of a SATA controller), a module's version
+  // by each of its devices. In-sysroot path -> link name; module -> version.
+  mutable std::unordered_map<std::string, std::optional<std::string>> driver_links = {};
+  mutable std::unordered_map<std::string, std::optional<std::string>> module_versions = {};
 
   void warn(std::string_view source, std::string message) const {
     inv.warn(std::string(source), std::move(message));

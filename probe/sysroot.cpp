@@ -152,6 +152,19 @@ std::optional<std::string> last_component(std::optional<std::string> target) {
   return name;
 }
 
+// The entry names of an open directory, sorted; closes it.
+std::vector<std::string> entries(DIR* d) {
+  std::vector<std::string> out;
+  if (!d) return out;
+  while (const dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.' && (e->d_name[1] == 0 || (e->d_name[1] == '.' && e->d_name[2] == 0))) continue;
+    out.emplace_back(e->d_name);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 bool exists_at(int dirfd, const char* path) {
   struct stat st {};
   return ::fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
@@ -190,16 +203,7 @@ std::optional<std::int64_t> Sysroot::attr_int(std::string_view abs, int base) co
 }
 
 std::vector<std::string> Sysroot::list(std::string_view abs_dir) const {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(host_string(root_, abs_dir).c_str());
-  if (!d) return out;
-  while (const dirent* e = ::readdir(d)) {
-    if (e->d_name[0] == '.' && (e->d_name[1] == 0 || (e->d_name[1] == '.' && e->d_name[2] == 0))) continue;
-    out.emplace_back(e->d_name);
-  }
-  ::closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
+  return entries(::opendir(host_string(root_, abs_dir).c_str()));
 }
 
 bool Sysroot::exists(std::string_view abs) const { return exists_at(AT_FDCWD, host_string(root_, abs).c_str()); }
@@ -281,6 +285,15 @@ std::optional<std::int64_t> SysDir::attr_int(std::string_view name, int base) co
 }
 
 bool SysDir::exists(std::string_view name) const { return fd_ >= 0 && exists_at(fd_, std::string(name).c_str()); }
+
+std::vector<std::string> SysDir::list(std::string_view name) const {
+  if (fd_ < 0) return {};
+  int fd = ::openat(fd_, std::string(name).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return {};
+  DIR* d = ::fdopendir(fd);  // owns fd from here on
+  if (!d) ::close(fd);
+  return entries(d);
+}
 
 std::optional<std::string> SysDir::link_name(std::string_view name) const {
   if (fd_ < 0) return std::nullopt;

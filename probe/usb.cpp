@@ -104,7 +104,7 @@ void probe_usb(ProbeContext& ctx) {
     d.vendor = vn ? std::string(*vn) : p.value("manufacturer", "");
     auto pn = ids ? ids->device(u.vid, u.pid) : std::nullopt;
     d.model = pn ? std::string(*pn) : p.value("product", "");
-    fill_driver(ctx.root, dir, d);
+    fill_driver(ctx, dir, d);
     nlohmann::json ifs = nlohmann::json::array();
     for (const auto& n : ctx.root.list(dir)) {
       if (n.rfind(u.port_path + ":", 0) != 0) continue;
@@ -116,7 +116,7 @@ void probe_usb(ProbeContext& ctx) {
         i["class"] = b;
         if (auto cn = class_name(static_cast<unsigned>(*c))) i["class_name"] = *cn;
       }
-      if (auto drv = bound_driver(ctx.root, idir)) i["driver"] = drv->name;
+      if (auto drv = bound_driver(ctx, idir)) i["driver"] = drv->name;
       ifs.push_back(i);
     }
     p["interfaces"] = ifs;
