@@ -123,6 +123,13 @@ TEST_CASE("a directory held open reads as the sysroot does on the joined paths")
   CHECK(d.link_name("driver/module") == "nvme");
   CHECK(d.exists("driver"));
   CHECK_FALSE(d.exists("missing"));
+  // Listings: the directory itself, one under it (through a link), none.
+  CHECK(d.list(".") == r.list(abs));
+  CHECK(d.list(".") == std::vector<std::string>{"driver", "empty", "numa_node", "uevent", "vendor"});
+  CHECK(d.list("driver") == std::vector<std::string>{"module"});
+  CHECK(d.list("driver") == r.list(abs + "/driver"));
+  CHECK(d.list("missing").empty());
+  CHECK(d.list("vendor").empty());  // a file
 
   // A directory that is not there reads as empty, as its paths would.
   const auto gone = r.dir("/sys/bus/pci/devices/0000:00:02.0");
@@ -130,6 +137,7 @@ TEST_CASE("a directory held open reads as the sysroot does on the joined paths")
   CHECK_FALSE(gone.read("uevent").has_value());
   CHECK_FALSE(gone.exists("vendor"));
   CHECK_FALSE(gone.link_name("driver").has_value());
+  CHECK(gone.list(".").empty());
   // Moved, the handle still reads.
   auto a = r.dir(abs);
   auto b = std::move(a);
