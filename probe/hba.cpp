@@ -77,13 +77,16 @@ void probe_hba(ProbeContext& ctx) {
     if (!parent.empty()) fill_driver(ctx, "/sys/bus/pci/devices/" + parent.substr(4), d);
     auto& p = d.props;
     array_at(p, "scsi_hosts").push_back(host);
-    auto proc = ctx.root.attr(cls + "/proc_name");
+    // The host's attributes relative to its directory held open (SysDir):
+    // the class link leads deep into the PCI tree, walked on every open.
+    const SysDir sys = ctx.root.dir(cls);
+    auto proc = sys.attr("proc_name");
     if (proc) p["proc_name"] = *proc;
     else ctx.warn("hba", host + ": no proc_name attribute");
     if (parent.empty() && proc) d.driver = *proc;
     // Of the driver-specific names a host has a few: one listing instead of
     // an open per name (a system call each, a trap in a virtual machine).
-    const auto entries = ctx.root.list(cls);
+    const auto entries = sys.list(".");
     auto listed = [&](const char* n) {
       return entries.empty() || std::binary_search(entries.begin(), entries.end(), std::string_view(n));
     };
@@ -92,12 +95,16 @@ void probe_hba(ProbeContext& ctx) {
       for (const char* n : a.names) {
         if (!n) break;
         if (!listed(n)) continue;
-        auto v = ctx.root.attr(cls + "/" + n);
+        if (std::string_view(a.key) == "nr_hw_queues") {  // a number: one read
+          auto q = sys.attr_int(n, 10);
+          if (!q) continue;
+          p[a.key] = *q;
+          break;
+        }
+        auto v = sys.attr(n);
         if (!v) continue;
         if (std::string_view(a.key) == "firmware") {
           if (d.firmware.empty()) d.firmware = *v;
-        } else if (std::string_view(a.key) == "nr_hw_queues") {
-          if (auto q = ctx.root.attr_int(cls + "/" + n, 10)) p[a.key] = *q;
         } else {
           p[a.key] = *v;
         }
@@ -120,8 +127,9 @@ void probe_hba(ProbeContext& ctx) {
       port.driver = adapter.driver;
       port.firmware = adapter.firmware;
       port.props["scsi_host"] = host;
+      const SysDir fc_sys = ctx.root.dir(fc);
       for (const auto& a : k_fc_attrs)
-        if (auto v = ctx.root.attr(fc + "/" + a.attr)) port.props[a.key] = *v;
+        if (auto v = fc_sys.attr(a.attr)) port.props[a.key] = *v;
       if (!port.props.contains("wwpn")) ctx.warn("hba", host + ": fc_host without port_name (WWPN)");
       if (Device* again = ctx.inv.find(adapter.id)) array_at(again->props, "fc_ports").push_back(port.id);
     }

@@ -144,17 +144,17 @@ void live_ethtool(ProbeContext& ctx, const std::string& ifname, Device& port, De
 
 // Software interfaces: the kernel's DEVTYPE, else the directory that gives
 // the kind away.
-std::string virtual_kind(const Sysroot& root, const std::string& dir, std::optional<std::int64_t> type) {
-  if (auto ue = root.read(dir + "/uevent")) {
+std::string virtual_kind(const SysDir& dir, std::optional<std::int64_t> type) {
+  if (auto ue = dir.read("uevent")) {
     auto p = ue->find("DEVTYPE=");
     if (p != std::string::npos) {
       auto e = ue->find('\n', p);
       return ue->substr(p + 8, e == std::string::npos ? std::string::npos : e - p - 8);
     }
   }
-  if (root.is_dir(dir + "/bonding")) return "bond";
-  if (root.is_dir(dir + "/bridge")) return "bridge";
-  if (root.exists(dir + "/tun_flags")) return "tun";
+  if (dir.is_dir("bonding")) return "bond";
+  if (dir.is_dir("bridge")) return "bridge";
+  if (dir.exists("tun_flags")) return "tun";
   if (type && *type == 772) return "loopback";
   return "other";
 }
@@ -170,16 +170,19 @@ void add_interface(ProbeContext& ctx, const std::string& ifname) {
   port.cls = "nic";
   auto& p = port.props;
   p["ifname"] = ifname;
-  auto type = ctx.root.attr_int(*canon + "/type", 10);
+  // Its attributes read relative to its directory held open (SysDir): the
+  // canonical path runs through the PCI tree, walked again on every open.
+  const SysDir dir = ctx.root.dir(*canon);
+  auto type = dir.attr_int("type", 10);
   bool is_virtual = canon->rfind("/sys/devices/virtual/", 0) == 0;
   std::string parent = is_virtual ? "" : hardware_parent_id(*canon);
   p["virtual"] = is_virtual;
   if (is_virtual) {
     port.bus = "virtual";
-    p["kind"] = virtual_kind(ctx.root, *canon, type);
-    if (ctx.root.is_dir(*canon + "/bonding")) {
-      if (auto s = ctx.root.attr(*canon + "/bonding/slaves")) p["members"] = *s;
-      if (auto m = ctx.root.attr(*canon + "/bonding/mode")) p["bond_mode"] = *m;
+    p["kind"] = virtual_kind(dir, type);
+    if (dir.is_dir("bonding")) {
+      if (auto s = dir.attr("bonding/slaves")) p["members"] = *s;
+      if (auto m = dir.attr("bonding/mode")) p["bond_mode"] = *m;
     }
   } else {
     port.bus = parent.rfind("usb:", 0) == 0 ? "usb" : parent.rfind("pci:", 0) == 0 ? "pci" : "platform";
@@ -193,17 +196,18 @@ void add_interface(ProbeContext& ctx, const std::string& ifname) {
     for (const auto& t : k_link_types)
       if (t.arphrd == *type) p["link_type"] = t.name;
   }
-  if (auto a = ctx.root.attr(*canon + "/address")) p["mac"] = *a;
-  if (auto v = ctx.root.attr_int(*canon + "/mtu", 10)) p["mtu"] = *v;
-  if (auto v = ctx.root.attr(*canon + "/operstate")) p["operstate"] = *v;
-  if (auto v = ctx.root.attr_int(*canon + "/carrier", 10)) p["carrier"] = *v == 1;
+  const auto mac = dir.attr("address");
+  if (mac) p["mac"] = *mac;
+  if (auto v = dir.attr_int("mtu", 10)) p["mtu"] = *v;
+  if (auto v = dir.attr("operstate")) p["operstate"] = *v;
+  if (auto v = dir.attr_int("carrier", 10)) p["carrier"] = *v == 1;
   // speed is -1 or unreadable (EINVAL) without a link.
-  if (auto v = ctx.root.attr_int(*canon + "/speed", 10); v && *v > 0) p["speed_mbps"] = *v;
-  if (auto v = ctx.root.attr(*canon + "/duplex"); v && *v != "unknown") p["duplex"] = *v;
-  if (auto v = ctx.root.attr_int(*canon + "/dev_port", 10)) p["dev_port"] = *v;
-  if (auto v = ctx.root.attr(*canon + "/phys_port_name")) p["phys_port_name"] = *v;
+  if (auto v = dir.attr_int("speed", 10); v && *v > 0) p["speed_mbps"] = *v;
+  if (auto v = dir.attr("duplex"); v && *v != "unknown") p["duplex"] = *v;
+  if (auto v = dir.attr_int("dev_port", 10)) p["dev_port"] = *v;
+  if (auto v = dir.attr("phys_port_name")) p["phys_port_name"] = *v;
   int rx = 0, tx = 0;
-  for (const auto& q : ctx.root.list(*canon + "/queues")) {
+  for (const auto& q : dir.list("queues")) {
     if (q.rfind("rx-", 0) == 0) ++rx;
     if (q.rfind("tx-", 0) == 0) ++tx;
   }
@@ -211,7 +215,7 @@ void add_interface(ProbeContext& ctx, const std::string& ifname) {
     p["rx_queues"] = rx;
     p["tx_queues"] = tx;
   }
-  if (!ctx.root.attr(*canon + "/address") && !is_virtual)
+  if (!mac && !is_virtual)
     ctx.warn("nic", ifname + ": no MAC address attribute");
 
   Device* fn = port.parent.rfind("pci:", 0) == 0 ? ctx.inv.find(port.parent) : nullptr;

@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <regex>
 
 #include "probe/devpath.hpp"
 #include "probe/probe.hpp"
@@ -81,20 +80,48 @@ struct Namespace {
   std::string dir;    // its sysfs directory
 };
 
+// The digits at the start of s (an empty view when there are none).
+std::string_view leading_digits(std::string_view s) {
+  std::size_t n = 0;
+  while (n < s.size() && s[n] >= '0' && s[n] <= '9') ++n;
+  return s.substr(0, n);
+}
+
+// A namespace's entry in its controller's directory: "nvme0n1" (the block
+// device itself) or, with native multipath, the hidden path "nvme0c0n1"
+// whose head is "nvme0n1"; the block device's name, nullopt for any other
+// entry. (A std::regex here was ~40 KB of code run once per probe: in a
+// TCG guest each of its blocks is translated before it runs.)
+std::optional<std::string> namespace_head(std::string_view n) {
+  if (n.substr(0, 4) != "nvme") return std::nullopt;
+  auto ctrl = leading_digits(n.substr(4));
+  if (ctrl.empty()) return std::nullopt;
+  auto rest = n.substr(4 + ctrl.size());
+  bool path = !rest.empty() && rest[0] == 'c';
+  if (path) {
+    auto c = leading_digits(rest.substr(1));
+    if (c.empty()) return std::nullopt;
+    rest.remove_prefix(1 + c.size());
+  }
+  if (rest.empty() || rest[0] != 'n') return std::nullopt;
+  auto ns = leading_digits(rest.substr(1));
+  if (ns.empty() || ns.size() + 1 != rest.size()) return std::nullopt;
+  return "nvme" + std::string(ctrl) + "n" + std::string(ns);
+}
+
 // Namespaces of a controller: block children "nvme0n1", or with native
 // multipath the hidden path "nvme0c0n1" whose head is the block device
 // "nvme0n1" under the subsystem.
 std::vector<Namespace> namespaces(const Sysroot& root, const std::string& ctrl_dir) {
-  static const std::regex direct("^nvme[0-9]+n[0-9]+$"), path("^nvme([0-9]+)c[0-9]+n([0-9]+)$");
   std::vector<Namespace> out;
   for (const auto& n : root.list(ctrl_dir)) {
-    std::smatch m;
-    if (std::regex_match(n, direct)) {
+    auto head = namespace_head(n);
+    if (!head) continue;
+    if (*head == n) {
       out.push_back({n, ctrl_dir + "/" + n});
-    } else if (std::regex_match(n, m, path)) {
-      std::string head = "nvme" + m[1].str() + "n" + m[2].str();
-      auto dir = root.resolve("/sys/class/block/" + head);
-      out.push_back({head, dir ? *dir : ctrl_dir + "/" + n});
+    } else {
+      auto dir = root.resolve("/sys/class/block/" + *head);
+      out.push_back({*head, dir ? *dir : ctrl_dir + "/" + n});
     }
   }
   return out;

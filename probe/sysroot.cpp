@@ -286,6 +286,11 @@ std::optional<std::int64_t> SysDir::attr_int(std::string_view name, int base) co
 
 bool SysDir::exists(std::string_view name) const { return fd_ >= 0 && exists_at(fd_, std::string(name).c_str()); }
 
+bool SysDir::is_dir(std::string_view name) const {
+  struct stat st {};
+  return fd_ >= 0 && ::fstatat(fd_, std::string(name).c_str(), &st, 0) == 0 && S_ISDIR(st.st_mode);
+}
+
 std::vector<std::string> SysDir::list(std::string_view name) const {
   if (fd_ < 0) return {};
   int fd = ::openat(fd_, std::string(name).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK);

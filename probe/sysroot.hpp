@@ -74,6 +74,7 @@ class SysDir {
   std::optional<std::string> attr(std::string_view name) const;
   std::optional<std::int64_t> attr_int(std::string_view name, int base = 0) const;
   bool exists(std::string_view name) const;
+  bool is_dir(std::string_view name) const;  // following links, as Sysroot::is_dir
   // Entry names of the directory `name` under this one ("." for itself), sorted.
   std::vector<std::string> list(std::string_view name) const;
   std::optional<std::string> link_name(std::string_view name) const;

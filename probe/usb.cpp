@@ -16,9 +16,12 @@ namespace {
 
 struct UsbDev {
   std::string port_path;  // "2-2", "1-1.4"
+  // Its directory held open: /sys/bus/usb/devices/<port path> is a link
+  // into the PCI tree that an absolute path walks again on every open.
+  SysDir sys;
   unsigned vid = 0, pid = 0, dev_class = 0;
-  std::optional<double> speed_mbps;
-  std::optional<int> busnum, devnum;
+  std::optional<double> speed_mbps = {};
+  std::optional<int> busnum = {}, devnum = {};
 };
 
 std::string hex4(unsigned v) {
@@ -31,16 +34,14 @@ std::vector<UsbDev> from_sysfs(const Sysroot& root) {
   std::vector<UsbDev> out;
   for (const auto& n : root.list("/sys/bus/usb/devices")) {
     if (!is_usb_device_name(n)) continue;
-    const std::string dir = "/sys/bus/usb/devices/" + n;
-    UsbDev u;
-    u.port_path = n;
-    u.vid = static_cast<unsigned>(root.attr_int(dir + "/idVendor", 16).value_or(0));
-    u.pid = static_cast<unsigned>(root.attr_int(dir + "/idProduct", 16).value_or(0));
-    u.dev_class = static_cast<unsigned>(root.attr_int(dir + "/bDeviceClass", 16).value_or(0));
-    if (auto s = root.attr(dir + "/speed")) u.speed_mbps = std::atof(s->c_str());
-    if (auto v = root.attr_int(dir + "/busnum", 10)) u.busnum = static_cast<int>(*v);
-    if (auto v = root.attr_int(dir + "/devnum", 10)) u.devnum = static_cast<int>(*v);
-    out.push_back(u);
+    UsbDev u{n, root.dir("/sys/bus/usb/devices/" + n)};
+    u.vid = static_cast<unsigned>(u.sys.attr_int("idVendor", 16).value_or(0));
+    u.pid = static_cast<unsigned>(u.sys.attr_int("idProduct", 16).value_or(0));
+    u.dev_class = static_cast<unsigned>(u.sys.attr_int("bDeviceClass", 16).value_or(0));
+    if (auto s = u.sys.attr("speed")) u.speed_mbps = std::atof(s->c_str());
+    if (auto v = u.sys.attr_int("busnum", 10)) u.busnum = static_cast<int>(*v);
+    if (auto v = u.sys.attr_int("devnum", 10)) u.devnum = static_cast<int>(*v);
+    out.push_back(std::move(u));
   }
   return out;
 }
@@ -95,22 +96,22 @@ void probe_usb(ProbeContext& ctx) {
     std::snprintf(cls, sizeof cls, "0x%02x", u.dev_class);
     p["device_class"] = cls;
     if (auto n = class_name(u.dev_class); n && u.dev_class) p["device_class_name"] = *n;
-    if (auto v = ctx.root.attr(dir + "/manufacturer")) p["manufacturer"] = *v;
-    if (auto v = ctx.root.attr(dir + "/product")) p["product"] = *v;
-    if (auto v = ctx.root.attr(dir + "/serial")) p["serial"] = *v;
-    if (auto v = ctx.root.attr(dir + "/version")) p["usb_version"] = trimmed(*v);
-    if (auto v = ctx.root.attr(dir + "/bMaxPower")) p["max_power"] = *v;
+    if (auto v = u.sys.attr("manufacturer")) p["manufacturer"] = *v;
+    if (auto v = u.sys.attr("product")) p["product"] = *v;
+    if (auto v = u.sys.attr("serial")) p["serial"] = *v;
+    if (auto v = u.sys.attr("version")) p["usb_version"] = trimmed(*v);
+    if (auto v = u.sys.attr("bMaxPower")) p["max_power"] = *v;
     auto vn = ids ? ids->vendor(u.vid) : std::nullopt;
     d.vendor = vn ? std::string(*vn) : p.value("manufacturer", "");
     auto pn = ids ? ids->device(u.vid, u.pid) : std::nullopt;
     d.model = pn ? std::string(*pn) : p.value("product", "");
     fill_driver(ctx, dir, d);
     nlohmann::json ifs = nlohmann::json::array();
-    for (const auto& n : ctx.root.list(dir)) {
+    for (const auto& n : u.sys.list(".")) {
       if (n.rfind(u.port_path + ":", 0) != 0) continue;
       const std::string idir = dir + "/" + n;
       nlohmann::json i{{"name", n}};
-      if (auto c = ctx.root.attr_int(idir + "/bInterfaceClass", 16)) {
+      if (auto c = u.sys.attr_int(n + "/bInterfaceClass", 16)) {
         char b[8];
         std::snprintf(b, sizeof b, "0x%02x", static_cast<unsigned>(*c));
         i["class"] = b;

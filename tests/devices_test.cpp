@@ -236,6 +236,34 @@ TEST_CASE("bad input: driver not bound, attributes missing, devices vanished") {
   CHECK(inv.find("usb:3-1") == nullptr);
 }
 
+TEST_CASE("nvme: namespaces as block children and as native-multipath paths; other entries are not namespaces") {
+  certify::test::TempDir t;
+  auto ctrl = t / "sys/devices/virtual/nvme-fabrics/ctl/nvme4";
+  put(ctrl / "transport", "tcp\n");
+  put(ctrl / "model", "M\n");
+  put(ctrl / "nvme4n1/nsid", "1\n");
+  put(ctrl / "nvme4n1/size", "8\n");
+  put(ctrl / "nvme4c4n2/nsid", "2\n");  // the hidden path; its head is the block device
+  for (const char* odd : {"nvme4n", "nvme4c4n", "nvme4n1p1", "nvmexn1", "nvme4c4", "nvme4cn2", "nvme4n1x"})
+    put(ctrl / odd / "nsid", "9\n");
+  auto head = t / "sys/devices/virtual/nvme-subsystem/nvme-subsys4/nvme4n2";
+  put(head / "nsid", "2\n");
+  put(head / "size", "16\n");
+  fs::create_directories(t / "sys/class/nvme");
+  fs::create_directories(t / "sys/class/block");
+  fs::create_directory_symlink("../../devices/virtual/nvme-fabrics/ctl/nvme4", t / "sys/class/nvme/nvme4");
+  fs::create_directory_symlink("../../devices/virtual/nvme-subsystem/nvme-subsys4/nvme4n2",
+                               t / "sys/class/block/nvme4n2");
+  auto inv = probe_fixture(t.path());
+  CHECK(need(inv, "nvme:nvme4").props["namespaces"] == nlohmann::json::array({"nvme:nvme4n2", "nvme:nvme4n1"}));
+  CHECK(need(inv, "nvme:nvme4n1").props.value("size_bytes", 0) == 8 * 512);
+  CHECK(need(inv, "nvme:nvme4n2").props.value("size_bytes", 0) == 16 * 512);
+  CHECK(need(inv, "nvme:nvme4n2").props.value("nsid", 0) == 2);
+  std::size_t namespaces = 0;
+  for (const auto& d : inv.devices) namespaces += d.props.contains("nsid");
+  CHECK(namespaces == 2);
+}
+
 TEST_CASE("dpu.ids: the shipped table parses; malformed lines are rejected with file:line") {
   auto text = certify::read_file(certify::test::source_path("hwdata/dpu.ids"));
   REQUIRE(text.ok());
