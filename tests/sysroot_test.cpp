@@ -130,6 +130,12 @@ TEST_CASE("a directory held open reads as the sysroot does on the joined paths")
   CHECK(d.list("driver") == r.list(abs + "/driver"));
   CHECK(d.list("missing").empty());
   CHECK(d.list("vendor").empty());  // a file
+  for (const char* name : {".", "driver", "vendor", "missing"}) {
+    CAPTURE(name);
+    CHECK(d.is_dir(name) == r.is_dir(abs + "/" + name));
+  }
+  CHECK(d.is_dir("driver"));  // a link to a directory
+  CHECK_FALSE(d.is_dir("vendor"));
 
   // A directory that is not there reads as empty, as its paths would.
   const auto gone = r.dir("/sys/bus/pci/devices/0000:00:02.0");
@@ -138,6 +144,7 @@ TEST_CASE("a directory held open reads as the sysroot does on the joined paths")
   CHECK_FALSE(gone.exists("vendor"));
   CHECK_FALSE(gone.link_name("driver").has_value());
   CHECK(gone.list(".").empty());
+  CHECK_FALSE(gone.is_dir("."));
   // Moved, the handle still reads.
   auto a = r.dir(abs);
   auto b = std::move(a);
