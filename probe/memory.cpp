@@ -96,7 +96,7 @@ int node_number(std::string_view name) {
 }
 
 void add_smbios(ProbeContext& ctx, json& mem) {
-  auto tables = read_smbios(ctx);
+  const auto& tables = read_smbios(ctx);
   if (!tables) {
     ctx.warn("memory", "no readable SMBIOS tables: DIMMs and memory arrays unknown");
     return;

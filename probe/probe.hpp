@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -16,6 +17,10 @@
 #include "probe/sysroot.hpp"
 
 namespace certify::probe {
+
+namespace smbios {
+struct Tables;
+}
 
 struct ProbeOptions {
   // Probes to run ("system", "cpu", "nic", ...); empty means all. Device
@@ -41,6 +46,9 @@ struct ProbeContext {
   // by each of its devices. In-sysroot path -> link name; module -> version.
   mutable std::unordered_map<std::string, std::optional<std::string>> driver_links = {};
   mutable std::unordered_map<std::string, std::optional<std::string>> module_versions = {};
+  // The SMBIOS tables read and decoded once per run (the system and memory
+  // probes both use them): read_smbios().
+  mutable std::shared_ptr<const std::optional<smbios::Tables>> smbios = {};
 
   void warn(std::string_view source, std::string message) const {
     inv.warn(std::string(source), std::move(message));
@@ -64,12 +72,9 @@ Result<Inventory> probe_all(const Sysroot& root, const ProbeOptions& options);
 // Default location of hwdata/: installed data dir, else the source tree.
 std::filesystem::path default_hwdata_dir();
 
-namespace smbios {
-struct Tables;
-}
 // The sysroot's SMBIOS tables decoded; nullopt when absent or unreadable.
-// Table irregularities become "smbios" warnings, recorded once per inventory.
-std::optional<smbios::Tables> read_smbios(ProbeContext& ctx);
+// Read once per context; table irregularities become "smbios" warnings then.
+const std::optional<smbios::Tables>& read_smbios(ProbeContext& ctx);
 
 // Parsers exposed for tests and fuzzing.
 nlohmann::json parse_os_release(std::string_view text);

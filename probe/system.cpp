@@ -51,30 +51,36 @@ void from_dmi_id(ProbeContext& ctx) {
   if (!sys.empty()) sys["source"] = "dmi-id";
 }
 
-}  // namespace
-
-std::optional<smbios::Tables> read_smbios(ProbeContext& ctx) {
+std::optional<smbios::Tables> decode_smbios(ProbeContext& ctx) {
   auto ep = ctx.root.read(k_entry_point, 4096);
   auto table = ctx.root.read(k_table, k_table_max);
   if (!ep || !table) return std::nullopt;
   auto tables = smbios::decode_tables(bytes(*ep), bytes(*table));
-  auto warn_once = [&](std::string message) {
-    for (const auto& w : ctx.inv.warnings)
-      if (w.source == "smbios" && w.message == message) return;
-    ctx.warn("smbios", std::move(message));
-  };
   if (!tables) {
-    warn_once(std::string(k_entry_point) + ": " + tables.message());
+    ctx.warn("smbios", std::string(k_entry_point) + ": " + tables.message());
     return std::nullopt;
   }
-  if (table->size() >= k_table_max) warn_once(std::string(k_table) + " is larger than 16 MiB; read only that much");
-  for (auto& w : tables->warnings) warn_once(std::move(w));
+  if (table->size() >= k_table_max)
+    ctx.warn("smbios", std::string(k_table) + " is larger than 16 MiB; read only that much");
+  // Each irregularity once, however often the table repeats it.
+  for (auto& w : tables->warnings) {
+    bool seen = false;
+    for (const auto& old : ctx.inv.warnings) seen = seen || (old.source == "smbios" && old.message == w);
+    if (!seen) ctx.warn("smbios", std::move(w));
+  }
   return std::move(tables).value();
+}
+
+}  // namespace
+
+const std::optional<smbios::Tables>& read_smbios(ProbeContext& ctx) {
+  if (!ctx.smbios) ctx.smbios = std::make_shared<const std::optional<smbios::Tables>>(decode_smbios(ctx));
+  return *ctx.smbios;
 }
 
 void probe_system(ProbeContext& ctx) {
   auto& sys = ctx.inv.system;
-  auto tables = read_smbios(ctx);
+  const auto& tables = read_smbios(ctx);
   if (!tables) {
     from_dmi_id(ctx);
     if (sys.empty())
