@@ -41,6 +41,14 @@ installed_checks() {  # installed_checks ROOT LABEL
     "source '$root/usr/share/bash-completion/completions/certify' && complete -p certify"
   check "$label: zsh completion installed" test -s "$root/usr/share/zsh/vendor-completions/_certify"
   check "$label: schemas installed" test -s "$root/usr/share/certify/schemas/inventory.schema.json"
+  # `certify run` and the built-in tests it starts are certify-run's, in libexec.
+  mkdir -p "$work/suite-$label/self"
+  printf '%s\n' '<suite schema_version="1" id="self" class="system">' \
+    '<test id="self.echo" run="builtin:selftest.echo" per="once" timeout="60"><description>d</description></test>' \
+    '</suite>' > "$work/suite-$label/self/suite.xml"
+  check "$label: certify run starts certify-run from libexec, which runs a built-in test" sh -c \
+    "'$root/usr/bin/certify' run --inventory '$work/inv.json' --suites '$work/suite-$label' --results '$work/runs-$label' -q &&
+     grep -q '\"status\": \"pass\"' '$work'/runs-$label/*/results.json"
   check "$label: the installed binary finds its data next to itself" sh -c \
     "env -u CERTIFY_DATADIR '$root/usr/bin/certify' doctor --sysroot '$src/tests/fixtures/vm-virtio' --results '$work' --json > /dev/null; test \$? -le 1"
 }
