@@ -324,8 +324,7 @@ void run(RunArgs& a, int& exit_code) {
   // finished journal without results.json; the journal holds every result,
   // and `certify run --run-id ID` writes results.json again from it.
   auto results = dir / "results.json";
-  if (auto st = runner::write_file_replace(
-          results, runner::results_json(setup.plan, *journal, setup.inventory, run_id).dump(2) + "\n");
+  if (auto st = runner::write_file_replace(results, runner::results_json_text(setup.plan, *journal, setup.inventory, run_id));
       !st)
     throw CommandError(st.message());
   runner::DeferredSync results_synced({{results}, {dir}});

@@ -460,38 +460,46 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
   return sum;
 }
 
-nlohmann::json results_json(const Plan& plan, const Journal& journal, const nlohmann::json& inventory,
-                            const std::string& run_id) {
+namespace {
+
+// One job of results.json; first/last widen to its start and end.
+nlohmann::json job_result(const JobRecord& r, const std::map<std::string, const Job*>& by_id, std::string& first,
+                          std::string& last) {
+  nlohmann::json j = {{"id", r.id}, {"test", r.test}, {"suite", r.suite}, {"class", r.cls}, {"device", r.device}};
+  if (auto it = by_id.find(r.id); it != by_id.end()) {
+    j["blocker"] = it->second->test.blocker;
+    j["description"] = it->second->test.description;
+  }
+  if (r.state == "done" || r.state == "interrupted") {
+    j["status"] = r.status;
+    j["reason"] = r.reason;
+  } else {
+    j["status"] = "interrupted";
+    j["reason"] = r.state == "running" ? "the runner stopped while it ran" : "not started";
+  }
+  j["started"] = r.started.empty() ? nullptr : nlohmann::json(r.started);
+  j["finished"] = r.finished.empty() ? nullptr : nlohmann::json(r.finished);
+  j["duration_s"] = r.duration_s;
+  j["exit_code"] = r.exit_code ? nlohmann::json(*r.exit_code) : nlohmann::json(nullptr);
+  j["signal"] = r.signal ? nlohmann::json(*r.signal) : nlohmann::json(nullptr);
+  j["attempts"] = r.attempts;
+  j["metrics"] = r.metrics;
+  auto logs = "logs/" + r.id;
+  j["logs"] = {{"stdout", logs + "/stdout.log"}, {"stderr", logs + "/stderr.log"}, {"result", logs + "/result.json"}};
+  if (!r.started.empty() && (first.empty() || r.started < first)) first = r.started;
+  if (!r.finished.empty() && r.finished > last) last = r.finished;
+  return j;
+}
+
+std::map<std::string, const Job*> jobs_by_id(const Plan& plan) {
   std::map<std::string, const Job*> by_id;
   for (const auto& j : plan.jobs) by_id[j.id] = &j;
-  nlohmann::json jobs = nlohmann::json::array();
-  std::string first, last;
-  for (const auto& r : journal.jobs()) {
-    nlohmann::json j = {{"id", r.id}, {"test", r.test}, {"suite", r.suite}, {"class", r.cls}, {"device", r.device}};
-    if (auto it = by_id.find(r.id); it != by_id.end()) {
-      j["blocker"] = it->second->test.blocker;
-      j["description"] = it->second->test.description;
-    }
-    if (r.state == "done" || r.state == "interrupted") {
-      j["status"] = r.status;
-      j["reason"] = r.reason;
-    } else {
-      j["status"] = "interrupted";
-      j["reason"] = r.state == "running" ? "the runner stopped while it ran" : "not started";
-    }
-    j["started"] = r.started.empty() ? nullptr : nlohmann::json(r.started);
-    j["finished"] = r.finished.empty() ? nullptr : nlohmann::json(r.finished);
-    j["duration_s"] = r.duration_s;
-    j["exit_code"] = r.exit_code ? nlohmann::json(*r.exit_code) : nlohmann::json(nullptr);
-    j["signal"] = r.signal ? nlohmann::json(*r.signal) : nlohmann::json(nullptr);
-    j["attempts"] = r.attempts;
-    j["metrics"] = r.metrics;
-    auto logs = "logs/" + r.id;
-    j["logs"] = {{"stdout", logs + "/stdout.log"}, {"stderr", logs + "/stderr.log"}, {"result", logs + "/result.json"}};
-    if (!r.started.empty() && (first.empty() || r.started < first)) first = r.started;
-    if (!r.finished.empty() && r.finished > last) last = r.finished;
-    jobs.push_back(std::move(j));
-  }
+  return by_id;
+}
+
+// Everything of results.json but its jobs.
+nlohmann::json results_head(const nlohmann::json& inventory, const std::string& run_id, const std::string& first,
+                            const std::string& last) {
   nlohmann::json host = {{"system", inventory.value("system", nlohmann::json::object())},
                          {"os", inventory.value("os", nlohmann::json::object())},
                          {"cpu", inventory.value("cpu", nlohmann::json::object())}};
@@ -501,7 +509,44 @@ nlohmann::json results_json(const Plan& plan, const Journal& journal, const nloh
           {"started", first.empty() ? nlohmann::json(nullptr) : nlohmann::json(first)},
           {"finished", last.empty() ? nlohmann::json(nullptr) : nlohmann::json(last)},
           {"host", host},
-          {"jobs", jobs}};
+          {"jobs", nlohmann::json::array()}};
+}
+
+}  // namespace
+
+nlohmann::json results_json(const Plan& plan, const Journal& journal, const nlohmann::json& inventory,
+                            const std::string& run_id) {
+  auto by_id = jobs_by_id(plan);
+  nlohmann::json jobs = nlohmann::json::array();
+  std::string first, last;
+  for (const auto& r : journal.jobs()) jobs.push_back(job_result(r, by_id, first, last));
+  auto doc = results_head(inventory, run_id, first, last);
+  doc["jobs"] = std::move(jobs);
+  return doc;
+}
+
+std::string results_json_text(const Plan& plan, const Journal& journal, const nlohmann::json& inventory,
+                              const std::string& run_id) {
+  auto by_id = jobs_by_id(plan);
+  std::string first, last, jobs;
+  bool any = false;
+  for (const auto& r : journal.jobs()) {
+    // Printed at the depth dump(2) puts it (4 spaces: in "jobs", in the
+    // document); a JSON text has a newline only between its tokens.
+    std::string text = job_result(r, by_id, first, last).dump(2);
+    jobs += any ? ",\n    " : "\n    ";
+    for (char c : text) {
+      jobs += c;
+      if (c == '\n') jobs += "    ";
+    }
+    any = true;
+  }
+  if (any) jobs += "\n  ";
+  auto head = results_head(inventory, run_id, first, last).dump(2);
+  // The document's own "jobs" (indented 2; what host holds is indented 4+).
+  const std::string slot = "\n  \"jobs\": []";
+  auto at = head.find(slot);
+  return head.substr(0, at + slot.size() - 1) + jobs + head.substr(at + slot.size() - 1) + "\n";
 }
 
 }  // namespace certify::runner

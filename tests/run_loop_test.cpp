@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -655,4 +656,45 @@ TEST_CASE("progress: bar frames (throttled), plain lines, JSON lines") {
     auto err = certify::test::schema_errors(g, "schemas/run-events.schema.json");
     CHECK_MESSAGE(err.empty(), err);
   }
+}
+
+TEST_CASE("results.json printed a job at a time is results_json(...).dump(2), byte for byte") {
+  certify::test::TempDir d;
+  Plan plan;
+  for (const char* id : {"pass", "fail", "running", "pending", "interrupted", "signal"}) plan.jobs.push_back(job(id, 10, 60));
+  plan.jobs[0].test.description = "line one\nline \"two\"";  // escaped: no newline in the text
+  auto j = journal_for(plan, d);
+  auto records = j->jobs();
+  auto done = [&](std::size_t i, const std::string& state, const std::string& status, std::optional<int> exit_code,
+                  std::optional<int> signal) {
+    JobRecord r = records[i];
+    r.state = state;
+    r.status = status;
+    r.reason = status == "pass" ? "" : "why: " + status;
+    r.started = "2026-11-30T05:0" + std::to_string(i) + ":00.000Z";
+    r.finished = "2026-11-30T05:0" + std::to_string(i) + ":01.500Z";
+    r.duration_s = 1.5;
+    r.exit_code = exit_code;
+    r.signal = signal;
+    r.attempts = 1;
+    if (i == 0) r.metrics = {{"gbps", 9.41}, {"samples", {1, 2, 3}}, {"empty", nlohmann::json::array()}};
+    REQUIRE(j->mark_done(r).ok());
+  };
+  done(0, "done", "pass", 0, std::nullopt);
+  done(1, "done", "fail", 1, std::nullopt);
+  REQUIRE(j->mark_running("running", "2026-11-30T05:09:00.000Z", "boot", false).ok());
+  done(4, "interrupted", "interrupted", std::nullopt, 15);
+  done(5, "done", "error", std::nullopt, 9);
+  // The host parts may hold empty arrays, and even a key named "jobs".
+  nlohmann::json inventory = {{"system", {{"vendor", "QEMU"}}},
+                              {"os", {{"id", "debian"}, {"jobs", nlohmann::json::array()}}},
+                              {"cpu", {{"flags", nlohmann::json::array()}, {"sockets", 1}}}};
+  auto text = results_json_text(plan, *j, inventory, "run-1");
+  CHECK(text == results_json(plan, *j, inventory, "run-1").dump(2) + "\n");
+  CHECK(nlohmann::json::parse(text)["jobs"].size() == 6);
+  // No jobs at all: the empty array stays.
+  certify::test::TempDir e;
+  Plan none;
+  auto empty = journal_for(none, e);
+  CHECK(results_json_text(none, *empty, inventory, "run-2") == results_json(none, *empty, inventory, "run-2").dump(2) + "\n");
 }
