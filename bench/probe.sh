@@ -196,9 +196,9 @@ if "certify --version" in t and "lspci --version" in t:
 # The first of the three runs, for comparison only (the targets are judged
 # on the best): under TCG a code block is translated once and found again
 # by its virtual address, so later runs reuse the blocks of code mapped at
-# fixed addresses (certify is linked non-PIE) but translate again what
-# address-space randomisation moves (PIE executables such as Debian's
-# peers, and every shared library).
+# fixed addresses but translate again what address-space randomisation
+# moves (PIE executables, certify and Debian's peers alike, and every
+# shared library).
 if all(k in first for k in ("certify", "certify pci")):
     print("  first runs only (nothing translated yet), peer / certify, wall: " + ", ".join(
         "%s %.1fx" % (peer, first[peer] / first["certify pci" if peer == "lspci" else "certify"])
