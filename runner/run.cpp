@@ -514,17 +514,6 @@ nlohmann::json results_head(const nlohmann::json& inventory, const std::string& 
 
 }  // namespace
 
-nlohmann::json results_json(const Plan& plan, const Journal& journal, const nlohmann::json& inventory,
-                            const std::string& run_id) {
-  auto by_id = jobs_by_id(plan);
-  nlohmann::json jobs = nlohmann::json::array();
-  std::string first, last;
-  for (const auto& r : journal.jobs()) jobs.push_back(job_result(r, by_id, first, last));
-  auto doc = results_head(inventory, run_id, first, last);
-  doc["jobs"] = std::move(jobs);
-  return doc;
-}
-
 std::string results_json_text(const Plan& plan, const Journal& journal, const nlohmann::json& inventory,
                               const std::string& run_id) {
   auto by_id = jobs_by_id(plan);

@@ -85,12 +85,10 @@ std::vector<std::string> changed_definitions(const Plan& plan, const Journal& jo
 Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& procs, const Clock& clock,
                            const RunOptions& options, const EventSink& events);
 
-// results.json from the journal (schemas/results.schema.json).
-nlohmann::json results_json(const Plan& plan, const Journal& journal, const nlohmann::json& inventory,
-                            const std::string& run_id);
-// The same as results_json(...).dump(2) + "\n", printed a job at a time: the
-// whole document as one JSON value took ~20 ms at the end of a 400-job run
-// (most of it page faults on a growing heap), on the path to the run's exit.
+// results.json from the journal (schemas/results.schema.json), as
+// nlohmann::json's dump(2) prints it, printed a job at a time: the whole
+// document as one JSON value took ~20 ms at the end of a 400-job run (most
+// of it page faults on a growing heap), on the path to the run's exit.
 std::string results_json_text(const Plan& plan, const Journal& journal, const nlohmann::json& inventory,
                               const std::string& run_id);
 

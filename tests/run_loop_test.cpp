@@ -658,7 +658,7 @@ TEST_CASE("progress: bar frames (throttled), plain lines, JSON lines") {
   }
 }
 
-TEST_CASE("results.json printed a job at a time is results_json(...).dump(2), byte for byte") {
+TEST_CASE("results.json printed a job at a time: every job's outcome, the host, and dump(2)'s text byte for byte") {
   certify::test::TempDir d;
   Plan plan;
   for (const char* id : {"pass", "fail", "running", "pending", "interrupted", "signal"}) plan.jobs.push_back(job(id, 10, 60));
@@ -690,11 +690,35 @@ TEST_CASE("results.json printed a job at a time is results_json(...).dump(2), by
                               {"os", {{"id", "debian"}, {"jobs", nlohmann::json::array()}}},
                               {"cpu", {{"flags", nlohmann::json::array()}, {"sockets", 1}}}};
   auto text = results_json_text(plan, *j, inventory, "run-1");
-  CHECK(text == results_json(plan, *j, inventory, "run-1").dump(2) + "\n");
-  CHECK(nlohmann::json::parse(text)["jobs"].size() == 6);
+  auto doc = nlohmann::json::parse(text);
+  CHECK(text == doc.dump(2) + "\n");  // what dump(2) of the whole document prints
+  CHECK(doc["run_id"] == "run-1");
+  CHECK(doc["started"] == "2026-11-30T05:00:00.000Z");
+  CHECK(doc["finished"] == "2026-11-30T05:05:01.500Z");
+  CHECK(doc["host"] == inventory);
+  REQUIRE(doc["jobs"].size() == 6);
+  std::map<std::string, nlohmann::json> by_id;
+  for (const auto& job : doc["jobs"]) by_id[job["id"].get<std::string>()] = job;
+  CHECK(by_id["pass"]["status"] == "pass");
+  CHECK(by_id["pass"]["description"] == "line one\nline \"two\"");
+  CHECK(by_id["pass"]["metrics"]["samples"] == nlohmann::json{1, 2, 3});
+  CHECK(by_id["pass"]["exit_code"] == 0);
+  CHECK(by_id["fail"]["reason"] == "why: fail");
+  CHECK(by_id["running"]["status"] == "interrupted");
+  CHECK(by_id["running"]["reason"] == "the runner stopped while it ran");
+  CHECK(by_id["pending"]["reason"] == "not started");
+  CHECK(by_id["pending"]["started"].is_null());
+  CHECK(by_id["interrupted"]["signal"] == 15);
+  CHECK(by_id["signal"]["status"] == "error");
+  CHECK(by_id["signal"]["exit_code"].is_null());
+  CHECK(by_id["signal"]["logs"]["stderr"] == "logs/signal/stderr.log");
   // No jobs at all: the empty array stays.
   certify::test::TempDir e;
   Plan none;
   auto empty = journal_for(none, e);
-  CHECK(results_json_text(none, *empty, inventory, "run-2") == results_json(none, *empty, inventory, "run-2").dump(2) + "\n");
+  auto none_text = results_json_text(none, *empty, inventory, "run-2");
+  auto none_doc = nlohmann::json::parse(none_text);
+  CHECK(none_text == none_doc.dump(2) + "\n");
+  CHECK(none_doc["jobs"] == nlohmann::json::array());
+  CHECK(none_doc["started"].is_null());
 }
