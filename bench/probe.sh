@@ -30,24 +30,18 @@ done
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# Best of N runs of a command: "<wall s> <cpu s>" (cpu = user + system of
-# the command, from its rusage; on a loaded machine the wall time is mostly waiting for a CPU,
-# so both are printed and compared). Output discarded.
+# The timer for every command, here and in the lab guest (bench/cmdtime.c):
+# a static C program, fork/execv/wait4 between two CLOCK_MONOTONIC reads;
+# wall and CPU (user + system of the command, from its rusage) in
+# microseconds. On a loaded machine the wall time is mostly waiting for a
+# CPU, so both are printed and compared.
+cc -O2 -static -o "$work/cmdtime" "$here/bench/cmdtime.c" ||
+  { echo "cannot build bench/cmdtime.c (cc -O2 -static; libc6-dev)" >&2; exit 2; }
+# Best of N runs of a command: "<wall s> <cpu s>". Output discarded.
 best() {
-  local n=$1; shift
-  python3 - "$n" "$@" <<'PY'
-import os, subprocess, sys, time
-n = int(sys.argv[1]); wall = cpu = None
-for _ in range(n):
-    t = time.monotonic()
-    p = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, _, ru = os.wait4(p.pid, 0)  # rusage: microseconds (os.times() counts 10 ms ticks)
-    w = time.monotonic() - t
-    c = ru.ru_utime + ru.ru_stime
-    wall = w if wall is None else min(wall, w)
-    cpu = c if cpu is None else min(cpu, c)
-print("%.4f %.4f" % (wall, cpu))
-PY
+  local n=$1 prog=$2; shift 2
+  prog=$(command -v "$prog")
+  "$work/cmdtime" "$n" "$prog" "$@" | awk '{ printf "%.4f %.4f\n", $1 / 1000, $2 / 1000 }'
 }
 ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print('%.1fx' % (a / b) if b > 0 else '0x')" "$1" "$2"; }
 verdict() { python3 -c "import sys; print('ok' if float(sys.argv[1]) $2 float(sys.argv[2]) else 'MISSED')" "$1" "$3"; }
@@ -113,36 +107,22 @@ if [ "${BENCH_LAB:-1}" = 1 ] && [ -x "$lab" ]; then
     strip -o "$work/tools/bin/certify" "$certify"  # without debug info: 100 MB less to copy in
     cp /usr/share/misc/pci.ids /usr/share/misc/usb.ids "$work/tools/" 2>/dev/null || true
     mkdir -p "$work/tools/data" && cp -r "$here/hwdata" "$work/tools/data/"  # cpu-parts, dpu.ids
+    cp "$work/cmdtime" "$work/tools/bin/"
     cat > "$work/tools/run.sh" <<'SH'
 #!/bin/sh
 # In the guest: best of 3 runs of each command, wall and CPU (user + system
-# of the children, from the shell's `times`, 10 ms ticks) in milliseconds.
+# of the command, from its rusage) in milliseconds, by bin/cmdtime, the same
+# timer for every command; also the first run's wall time and the fewest
+# minor page faults of the three.
 cd /lab/payload/tools
 ld=$(ls lib/ld-linux-x86-64.so.2)
-run() { CERTIFY_DATADIR=/lab/payload/tools/data "./$ld" --library-path ./lib "$@" >/dev/null 2>&1; }
-ms() { awk '{printf "%d", $1 * 1000}' /proc/uptime; }
-# Children's CPU time as last written by `times > /tmp/times.txt`, which runs
-# in this shell: in $(...) it would be a fork, which starts with none.
-cpu_ms() {
-  awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); t += a[1] * 60000 + a[2] * 1000 }
-                 printf "%d", t }' /tmp/times.txt
-}
+export CERTIFY_DATADIR=/lab/payload/tools/data
 for cmd in "bin/certify --version" "bin/lspci --version" \
            "bin/certify probe --ids-dir . --format json" "bin/certify probe --ids-dir . --class pci --format json" "bin/lshw -json" \
            "bin/hwinfo --all" "bin/lspci -vvnn -i pci.ids" "bin/dmidecode" "bin/lscpu"; do
-  best= bestc= first=
-  for i in 1 2 3; do
-    times > /tmp/times.txt; c0=$(cpu_ms); a=$(ms)
-    run $cmd
-    b=$(ms); times > /tmp/times.txt; c1=$(cpu_ms)
-    d=$((b - a)); c=$((c1 - c0))
-    [ -n "$first" ] || first=$d
-    if [ -z "$best" ] || [ "$d" -lt "$best" ]; then best=$d; fi
-    if [ -z "$bestc" ] || [ "$c" -lt "$bestc" ]; then bestc=$c; fi
-  done
   # hwinfo probes the serial ports for modems and mice and writes to them
   # (AT commands, mouse pings) - ttyS1 is this output: a fresh line first.
-  printf '\nBENCH %s %s %s %s\n' "$best" "$bestc" "$first" "$cmd"
+  printf '\nBENCH %s %s\n' "$(bin/cmdtime 3 "$ld" --library-path ./lib $cmd)" "$cmd"
 done
 # System calls by kind, the most frequent first (strace -c -f; the
 # loader's own calls included, as in every command here).
@@ -164,21 +144,23 @@ import re, sys
 t = {}
 syscalls = []
 first = {}
-print("  %-44s %9s %9s %9s" % ("", "wall ms", "cpu ms", "1st wall"))
+print("  %-44s %9s %9s %9s %7s" % ("", "wall ms", "cpu ms", "1st wall", "minflt"))
 for line in open(sys.argv[1], errors="replace"):
     # A peer's stray bytes on the line must not hide a result: search, not match.
     m = re.search(r"SYSCALLS (bin/\S+.*?): (.*\S)\s*$", line)
     if m:
         syscalls.append("  system calls, %s: %s" % (m.group(1), m.group(2)))
         continue
-    m = re.search(r"BENCH (\d+) (-?\d+) (\d+) (bin/\S+.*?)\s*$", line)
+    m = re.search(r"BENCH ([\d.]+) ([\d.]+) ([\d.]+) (\d+) (\d+) (bin/\S+.*?)\s*$", line)
     if m:
-        wall, cpu, cold, cmd = int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(4)
-        print("  %-44s %9d %9d %9d" % (cmd, wall, cpu, cold))
-        # CPU time comes in 10 ms ticks: a run under one tick reads 0, counted as 1 ms.
+        wall, cpu, cold, faults, status, cmd = (float(m.group(1)), float(m.group(2)), float(m.group(3)),
+                                                int(m.group(4)), int(m.group(5)), m.group(6))
+        print("  %-44s %9.1f %9.1f %9.1f %7d%s" % (cmd, wall, cpu, cold, faults,
+                                                   "  (exit status %d)" % status if status else ""))
         key = cmd.split()[0].split("/")[-1] + (" pci" if "--class pci" in cmd else "")
-        t[key + (" --version" if "--version" in cmd else "")] = (max(wall, 1), max(cpu, 1))
-        first[key + (" --version" if "--version" in cmd else "")] = max(cold, 1)
+        key += " --version" if "--version" in cmd else ""
+        t[key] = (wall, max(cpu, 0.001))
+        first[key] = cold
 c, p = t.get("certify"), t.get("certify pci")
 print("  ratios, peer / certify (> 1: certify is faster), wall and cpu:")
 for peer, base, target in (("lshw", c, 10), ("hwinfo", c, 10), ("lspci", p, 1), ("dmidecode", c, None), ("lscpu", c, None)):
