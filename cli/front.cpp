@@ -1,8 +1,11 @@
 // certify: the command users run. `certify probe` runs here, in an executable
 // that loads only what probing needs (libpci, pugixml, libstdc++), so that a
 // probe starts fast (bench/probe.sh prints the start-up of each executable).
-// Every other command line goes, unchanged and in the same process (exec), to
-// a sibling executable in libexec:
+// It reads probe's command line itself (probe_run.hpp), without CLI11 or
+// iostreams; a line it does not take (--help, a usage error, anything
+// unusual) goes to certify-full, whose CLI11 parser answers it. Every other
+// command line goes, unchanged and in the same process (exec), to a sibling
+// executable in libexec:
 //  - certify-run: `run` and the built-in tests a run starts (`builtin`). It
 //    links sqlite and libcrypto statically and loads only libdrm more than
 //    the front: a run and each built-in test start without the ~50 libraries
@@ -15,19 +18,38 @@
 
 #include <cerrno>
 #include <cstring>
-#include <iostream>
+#include <exception>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <filesystem>
 #include <vector>
 
 #include "certify_config.h"
-#include "cli/app.hpp"
+#include "cli/errors.hpp"
+#include "cli/probe_run.hpp"
 
 namespace {
 
-constexpr certify::cli::Registrar k_front_commands[] = {certify::cli::add_probe_command};
+void print_error(const std::string& text) {
+  // One write; nothing more to do if standard error is gone.
+  [[maybe_unused]] auto n = ::write(2, text.data(), text.size());
+}
+
+// As run_app() maps a subcommand's errors to exit codes.
+int run_probe_line(const certify::cli::ProbeArgs& args) {
+  using namespace certify::cli;
+  try {
+    run_probe(args);
+    return k_exit_ok;
+  } catch (const CommandError& e) {
+    print_error(std::string("certify: ") + e.what() + '\n');
+    return e.code;
+  } catch (const std::exception& e) {
+    print_error(std::string("certify: ") + e.what() + '\n');
+    return k_exit_usage;
+  }
+}
 
 // `name` (certify-run or certify-full): beside this executable (build tree);
 // else where the install put it relative to this one (a relocated install,
@@ -53,18 +75,22 @@ int exec_sibling(const char* name, const char* holds, char** argv) {
     }
     tried += (tried.empty() ? "" : ", ") + c.lexically_normal().string();
   }
-  std::cerr << "certify: cannot run " << name << ", which holds " << holds << " (" << tried
-            << (err == ENOENT ? ": not found" : "") << ")\n";
+  print_error(std::string("certify: cannot run ") + name + ", which holds " + holds + " (" + tried +
+              (err == ENOENT ? ": not found" : "") + ")\n");
   return err == ENOENT ? 127 : 126;  // the shell's codes for "not found" and "cannot execute"
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 2 && std::string_view(argv[1]) == "--version")
-    return certify::cli::run_app(k_front_commands, argc, argv);
-  if (argc >= 2 && std::string_view(argv[1]) == "probe")
-    return certify::cli::run_app(k_front_commands, argc, argv);
+  if (argc == 2 && std::string_view(argv[1]) == "--version") {
+    std::string text = std::string("certify ") + CERTIFY_VERSION + '\n';  // as CLI11's version flag prints it
+    return ::write(1, text.data(), text.size()) == static_cast<ssize_t>(text.size()) ? 0 : certify::cli::k_exit_usage;
+  }
+  if (argc >= 2 && std::string_view(argv[1]) == "probe") {
+    if (auto args = certify::cli::parse_probe_arguments(argc - 2, argv + 2)) return run_probe_line(*args);
+    return exec_sibling("certify-full", "probe's help and usage errors", argv);
+  }
   if (argc >= 2 && (std::string_view(argv[1]) == "run" || std::string_view(argv[1]) == "builtin"))
     return exec_sibling("certify-run", "run and builtin", argv);
   return exec_sibling("certify-full", "every subcommand but probe, run and builtin", argv);

@@ -3,6 +3,10 @@
 
 #include <pugixml.hpp>
 
+#include <algorithm>
+#include <sstream>
+
+#include "cli/probe_run.hpp"
 #include "tests/testutil.hpp"
 
 using certify::test::build_path;
@@ -108,4 +112,110 @@ TEST_CASE("certify front: probe runs without certify-full, run and builtin go to
   auto bad = run_command({certify_bin(), "no-such-command"});
   CHECK(bad.exit_code == 2);
   CHECK(run_command({certify_bin()}).exit_code == 2);  // a subcommand is required
+}
+
+TEST_CASE("probe command line without CLI11: the plain lines read, the rest left to CLI11") {
+  using certify::cli::parse_probe_arguments;
+  auto parse = [](std::vector<const char*> args) { return parse_probe_arguments(static_cast<int>(args.size()), args.data()); };
+  auto a = parse({"--sysroot", "/x", "-f", "xml", "--class", "os,cpu", "-c", "nic", "--anonymize", "--salt=s",
+                  "-o", "out.xml", "--ids-dir=/ids", "--no-live", "--record", "fx"});
+  REQUIRE(a);
+  CHECK(a->sysroot == "/x");
+  CHECK(a->format == "xml");
+  CHECK(a->classes == std::vector<std::string>{"os,cpu", "nic"});
+  CHECK(a->anonymize);
+  CHECK(a->salt == "s");
+  CHECK(a->output == "out.xml");
+  CHECK(a->ids_dir == "/ids");
+  CHECK(a->no_live);
+  CHECK(a->record == "fx");
+  CHECK_FALSE(a->list_classes);
+  auto d = parse({});
+  REQUIRE(d);
+  CHECK(d->sysroot == "/");
+  CHECK(d->format == "json");
+  CHECK(d->ids_dir == "/usr/share/misc");
+  CHECK_FALSE(d->anonymize);
+  REQUIRE(parse({"--list-classes"}));
+  CHECK(parse({"--list-classes"})->list_classes);
+  // Left to CLI11: help, unknown or abbreviated names, repeats, missing or
+  // odd values, positional arguments, values CLI11 would check.
+  for (std::vector<const char*> line :
+       {std::vector<const char*>{"--help"}, {"-h"}, {"--sys", "/x"}, {"--sysroot"}, {"--sysroot", "/a", "--sysroot", "/b"},
+        {"--anonymize", "--anonymize"}, {"--anonymize=true"}, {"--format", "yaml"}, {"-fjson"}, {"-f=json"},
+        {"--class", "os", "cpu"}, {"extra"}, {"--"}, {"--sysroot", "--format"}, {"--sysroot="}, {"--salt", "-1"}})
+    CHECK_MESSAGE(!parse(line), line.front());
+}
+
+TEST_CASE("probe command line without CLI11: the same options as certify-full's CLI11 help") {
+  // Every option CLI11 lists is read, with the same names, values or none.
+  auto help = run_command({build_path("cli/certify-full").string(), "probe", "--help"});
+  REQUIRE(help.exit_code == 0);
+  std::vector<std::string> listed;
+  std::istringstream lines(help.out);
+  for (std::string line; std::getline(lines, line);) {
+    auto names = line.substr(0, line.find("  ", 2));
+    if (names.rfind("  -", 0) != 0 || names.find("--help") != std::string::npos) continue;
+    listed.push_back(names.substr(2));
+  }
+  std::vector<std::string> ours;
+  for (const auto& o : certify::cli::k_probe_options) {
+    std::string names = o.short_name ? std::string(o.short_name) + "," + o.long_name : o.long_name;
+    if (o.kind != certify::cli::ProbeOption::Kind::flag) names += " TEXT";
+    if (std::string(o.long_name) == "--format") {
+      std::string choices;
+      for (const char* f : certify::cli::k_probe_formats) choices += (choices.empty() ? "" : ",") + std::string(f);
+      names += ":{" + choices + "}";
+    }
+    if (o.kind == certify::cli::ProbeOption::Kind::list) names += " ...";
+    ours.push_back(names);
+  }
+  for (auto& l : listed) l = l.substr(0, l.find('='));  // the default shown after the type
+  std::sort(listed.begin(), listed.end());
+  std::sort(ours.begin(), ours.end());
+  CHECK(listed == ours);
+}
+
+TEST_CASE("certify front: probe lines it reads itself print what certify-full prints; the others go to it") {
+  namespace fs = std::filesystem;
+  certify::test::TempDir t;
+  fs::copy_file(certify_bin(), t / "certify");
+  fs::permissions(t / "certify", fs::perms::owner_all);
+  auto alone = (t / "certify").string();  // no certify-full beside it: a line it does not read fails
+  auto fx = fixture("lab-q35").string();
+  auto vm = fixture("vm-virtio").string();
+  struct Line {
+    std::vector<std::string> args;
+    bool front_reads;
+  };
+  const Line lines[] = {
+      {{"--sysroot", fx}, true},
+      {{"--sysroot=" + fx, "-c", "os,cpu", "--format", "xml"}, true},
+      {{"--sysroot", vm, "--class", "nic", "--class", "disk", "-f", "table"}, true},
+      {{"--sysroot", vm, "--anonymize", "--salt", "s", "--class", "os,nic"}, true},
+      {{"--sysroot", fx, "--no-live", "--ids-dir", "/nonexistent", "--class", "pci,usb"}, true},
+      {{"--list-classes"}, true},
+      {{"--sysroot", "/nonexistent/root"}, true},
+      {{"--sysroot", vm, "--class", "warpdrive"}, true},
+      {{"--format", "yaml"}, false},
+      {{"--sysroot", vm, "--sysroot", vm}, false},
+      {{"--sysroot", vm, "--class", "os", "cpu"}, false},
+      {{"--help"}, false},
+  };
+  for (const auto& l : lines) {
+    std::vector<std::string> front = {certify_bin(), "probe"}, full = {build_path("cli/certify-full").string(), "probe"},
+                             lone = {alone, "probe"};
+    for (const auto& a : l.args) {
+      front.push_back(a);
+      full.push_back(a);
+      lone.push_back(a);
+    }
+    std::string label = l.args.front() + (l.args.size() > 1 ? " " + l.args[1] : "");
+    auto f = run_command(front), g = run_command(full), h = run_command(lone);
+    CHECK_MESSAGE(f.exit_code == g.exit_code, label);
+    CHECK_MESSAGE(f.out == g.out, label);
+    CHECK_MESSAGE(f.err == g.err, label);
+    CHECK_MESSAGE((h.err.find("cannot run certify-full") == std::string::npos) == l.front_reads, label);
+    if (l.front_reads) CHECK_MESSAGE(h.out == g.out, label);
+  }
 }
