@@ -197,6 +197,7 @@ void run(RunArgs& a, int& exit_code) {
   std::vector<std::string> params = param_env(a.params);
   RunSetup setup;
   std::optional<runner::Journal> journal;
+  std::vector<runner::JobRecord> records;  // the journal's rows as the run starts
   std::optional<runner::DeferredSync> deferred;  // a new run's files, synced while its first jobs run
   if (resuming) {
     auto j = runner::Journal::open(dir / "journal.db");
@@ -234,6 +235,7 @@ void run(RunArgs& a, int& exit_code) {
       }
     }
     if (auto st = journal->add_jobs(runner::journal_records(setup.plan)); !st) throw CommandError(st.message());
+    records = journal->jobs();
     // A kill in the first moments of a run can come before plan.json was made.
     if (!fs::exists(dir / "plan.json")) write_json(dir / "plan.json", runner::to_json(setup.plan));
     std::cerr << "certify: resuming run " << run_id << " in " << dir.string() << "\n";
@@ -263,7 +265,8 @@ void run(RunArgs& a, int& exit_code) {
                           {"jobs", std::to_string(a.jobs)},
                           {"finished", "0"}})
         if (auto st = j->set_meta(k, v); !st) throw CommandError(st.message());
-      if (auto st = j->add_jobs(runner::journal_records(setup.plan)); !st) throw CommandError(st.message());
+      records = runner::journal_records(setup.plan);
+      if (auto st = j->add_jobs(records); !st) throw CommandError(st.message());
     }
     fs::rename(tmp, dir / "journal.db", ec);
     if (ec) throw CommandError("cannot rename " + tmp.string() + ": " + ec.message());
@@ -295,6 +298,8 @@ void run(RunArgs& a, int& exit_code) {
     if (std::string_view(*e).rfind("CERTIFY_", 0) != 0) o.base_env.emplace_back(*e);
   o.param_env = params;
   o.before_durable = [&] { return deferred ? deferred->wait() : ok_status(); };
+  runner::ResultsDocument results_doc(setup.plan, std::move(records));
+  o.recorded = [&](const runner::JobRecord& r) { results_doc.update(r); };
 
   runner::ProgressMode mode = a.quiet  ? runner::ProgressMode::quiet
                               : a.json ? runner::ProgressMode::json
@@ -324,8 +329,7 @@ void run(RunArgs& a, int& exit_code) {
   // finished journal without results.json; the journal holds every result,
   // and `certify run --run-id ID` writes results.json again from it.
   auto results = dir / "results.json";
-  if (auto st = runner::write_file_replace(results, runner::results_json_text(setup.plan, *journal, setup.inventory, run_id));
-      !st)
+  if (auto st = runner::write_file_replace(results, results_doc.text(setup.inventory, run_id)); !st)
     throw CommandError(st.message());
   runner::DeferredSync results_synced({{results}, {dir}});
   if (!sum->was_interrupted)

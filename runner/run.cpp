@@ -250,6 +250,7 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
     }
     if (auto st = journal.mark_done(rec); !st) return st;
     records[j.id] = rec;
+    if (o.recorded) o.recorded(rec);
     if (rec.state == "done") {
       ++done;
       ++finished_here;
@@ -261,8 +262,18 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
 
   auto mark_running = [&](std::size_t i, system_clock::time_point wall, bool durable) -> Status {
     const auto& j = plan.jobs[i];
-    if (auto st = journal.mark_running(j.id, iso_time(wall), o.boot_id, durable); !st) return st;
-    records[j.id].attempts += 1;
+    auto started = iso_time(wall);
+    if (auto st = journal.mark_running(j.id, started, o.boot_id, durable); !st) return st;
+    // As the journal's row now is (Journal::mark_running).
+    auto& rec = records[j.id];
+    rec.state = "running";
+    rec.started = std::move(started);
+    rec.boot_id = o.boot_id;
+    rec.attempts += 1;
+    rec.status.clear();
+    rec.reason.clear();
+    rec.finished.clear();
+    if (o.recorded) o.recorded(rec);
     return ok_status();
   };
 
@@ -276,6 +287,7 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
     rec.started = rec.finished = iso_time(wall);
     if (auto st = journal.mark_done(rec); !st) return st;
     records[rec.id] = rec;
+    if (o.recorded) o.recorded(rec);
     ++done;
     sched.finish(i);
     job_event(RunEvent::Kind::job_end, rec);
@@ -383,6 +395,7 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
           rec.reason = "never ready: its after= ordering forms a cycle";
           if (auto st = journal.mark_done(rec); !st) return fail(st);
           records[rec.id] = rec;
+          if (o.recorded) o.recorded(rec);
           sched.skip(i);
           ++done;
           job_event(RunEvent::Kind::job_end, rec);
@@ -462,13 +475,14 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
 
 namespace {
 
-// One job of results.json; first/last widen to its start and end.
-nlohmann::json job_result(const JobRecord& r, const std::map<std::string, const Job*>& by_id, std::string& first,
-                          std::string& last) {
+// One job of results.json, at the depth dump(2) puts it (4 spaces: in
+// "jobs", in the document); a JSON text has a newline only between its
+// tokens.
+std::string print_job(const JobRecord& r, const Job* job) {
   nlohmann::json j = {{"id", r.id}, {"test", r.test}, {"suite", r.suite}, {"class", r.cls}, {"device", r.device}};
-  if (auto it = by_id.find(r.id); it != by_id.end()) {
-    j["blocker"] = it->second->test.blocker;
-    j["description"] = it->second->test.description;
+  if (job) {
+    j["blocker"] = job->test.blocker;
+    j["description"] = job->test.description;
   }
   if (r.state == "done" || r.state == "interrupted") {
     j["status"] = r.status;
@@ -486,56 +500,81 @@ nlohmann::json job_result(const JobRecord& r, const std::map<std::string, const 
   j["metrics"] = r.metrics;
   auto logs = "logs/" + r.id;
   j["logs"] = {{"stdout", logs + "/stdout.log"}, {"stderr", logs + "/stderr.log"}, {"result", logs + "/result.json"}};
-  if (!r.started.empty() && (first.empty() || r.started < first)) first = r.started;
-  if (!r.finished.empty() && r.finished > last) last = r.finished;
-  return j;
-}
-
-std::map<std::string, const Job*> jobs_by_id(const Plan& plan) {
-  std::map<std::string, const Job*> by_id;
-  for (const auto& j : plan.jobs) by_id[j.id] = &j;
-  return by_id;
-}
-
-// Everything of results.json but its jobs.
-nlohmann::json results_head(const nlohmann::json& inventory, const std::string& run_id, const std::string& first,
-                            const std::string& last) {
-  nlohmann::json host = {{"system", inventory.value("system", nlohmann::json::object())},
-                         {"os", inventory.value("os", nlohmann::json::object())},
-                         {"cpu", inventory.value("cpu", nlohmann::json::object())}};
-  return {{"schema_version", k_results_schema_version},
-          {"run_id", run_id},
-          {"tool_version", CERTIFY_VERSION},
-          {"started", first.empty() ? nlohmann::json(nullptr) : nlohmann::json(first)},
-          {"finished", last.empty() ? nlohmann::json(nullptr) : nlohmann::json(last)},
-          {"host", host},
-          {"jobs", nlohmann::json::array()}};
+  std::string text = j.dump(2), out;
+  out.reserve(text.size() + text.size() / 8);
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += "    ";
+  }
+  return out;
 }
 
 }  // namespace
 
+ResultsDocument::ResultsDocument(const Plan& plan, std::vector<JobRecord> records)
+    : records_(std::move(records)), printed_(records_.size()) {
+  for (const auto& j : plan.jobs) jobs_[j.id] = &j;
+  for (std::size_t i = 0; i < records_.size(); ++i) position_[records_[i].id] = i;
+}
+
+void ResultsDocument::update(const JobRecord& record) {
+  auto it = position_.find(record.id);
+  if (it == position_.end()) return;
+  records_[it->second] = record;
+  auto& printed = printed_[it->second];
+  printed.clear();
+  // A final record is printed now, while jobs run; any other waits for the
+  // end, where it may have changed again.
+  if (record.state == "done" || record.state == "interrupted") {
+    auto job = jobs_.find(record.id);
+    printed = print_job(record, job == jobs_.end() ? nullptr : job->second);
+  }
+}
+
+std::string ResultsDocument::text(const nlohmann::json& inventory, const std::string& run_id) {
+  std::string first, last;
+  std::size_t size = 0;
+  for (std::size_t i = 0; i < records_.size(); ++i) {
+    const auto& r = records_[i];
+    if (printed_[i].empty()) {
+      auto job = jobs_.find(r.id);
+      printed_[i] = print_job(r, job == jobs_.end() ? nullptr : job->second);
+    }
+    size += printed_[i].size() + 6;
+    if (!r.started.empty() && (first.empty() || r.started < first)) first = r.started;
+    if (!r.finished.empty() && r.finished > last) last = r.finished;
+  }
+  nlohmann::json host = {{"system", inventory.value("system", nlohmann::json::object())},
+                         {"os", inventory.value("os", nlohmann::json::object())},
+                         {"cpu", inventory.value("cpu", nlohmann::json::object())}};
+  nlohmann::json head_json = {{"schema_version", k_results_schema_version},
+                              {"run_id", run_id},
+                              {"tool_version", CERTIFY_VERSION},
+                              {"started", first.empty() ? nlohmann::json(nullptr) : nlohmann::json(first)},
+                              {"finished", last.empty() ? nlohmann::json(nullptr) : nlohmann::json(last)},
+                              {"host", host},
+                              {"jobs", nlohmann::json::array()}};
+  auto head = head_json.dump(2);
+  // The document's own "jobs" (indented 2; what host holds is indented 4+),
+  // printed empty: the jobs go between its brackets.
+  const std::string slot = "\n  \"jobs\": []";
+  auto at = head.find(slot) + slot.size() - 1;
+  std::string out;
+  out.reserve(head.size() + size + 8);
+  out.append(head, 0, at);
+  for (std::size_t i = 0; i < printed_.size(); ++i) {
+    out += i ? ",\n    " : "\n    ";
+    out += printed_[i];
+  }
+  if (!printed_.empty()) out += "\n  ";
+  out.append(head, at, std::string::npos);
+  out += '\n';
+  return out;
+}
+
 std::string results_json_text(const Plan& plan, const Journal& journal, const nlohmann::json& inventory,
                               const std::string& run_id) {
-  auto by_id = jobs_by_id(plan);
-  std::string first, last, jobs;
-  bool any = false;
-  for (const auto& r : journal.jobs()) {
-    // Printed at the depth dump(2) puts it (4 spaces: in "jobs", in the
-    // document); a JSON text has a newline only between its tokens.
-    std::string text = job_result(r, by_id, first, last).dump(2);
-    jobs += any ? ",\n    " : "\n    ";
-    for (char c : text) {
-      jobs += c;
-      if (c == '\n') jobs += "    ";
-    }
-    any = true;
-  }
-  if (any) jobs += "\n  ";
-  auto head = results_head(inventory, run_id, first, last).dump(2);
-  // The document's own "jobs" (indented 2; what host holds is indented 4+).
-  const std::string slot = "\n  \"jobs\": []";
-  auto at = head.find(slot);
-  return head.substr(0, at + slot.size() - 1) + jobs + head.substr(at + slot.size() - 1) + "\n";
+  return ResultsDocument(plan, journal.jobs()).text(inventory, run_id);
 }
 
 }  // namespace certify::runner

@@ -722,3 +722,58 @@ TEST_CASE("results.json printed a job at a time: every job's outcome, the host, 
   CHECK(none_doc["jobs"] == nlohmann::json::array());
   CHECK(none_doc["started"].is_null());
 }
+
+TEST_CASE("run loop (fakes): results.json kept up to date from the records is the journal's, byte for byte") {
+  // Every way a record changes: started and done, a timeout, a skip before
+  // start (needs root), an ordering cycle, and an interrupt that leaves a
+  // job interrupted and one never started.
+  for (bool interrupt : {false, true}) {
+    CAPTURE(interrupt);
+    certify::test::TempDir d;
+    Plan plan;
+    for (int i = 0; i < 5; ++i) plan.jobs.push_back(job("ok." + std::to_string(i), 1000 + 100 * i, 60));
+    plan.jobs.push_back(job("slow", 100000, 2));
+    plan.jobs.push_back(job("root", 10, 60));
+    plan.jobs.back().test.needs_root = true;
+    plan.jobs.push_back(job("cycle.a", 10, 60));
+    plan.jobs.push_back(job("cycle.b", 10, 60));
+    plan.jobs[7].after = {"cycle.b"};
+    plan.jobs[8].after = {"cycle.a"};
+    plan.jobs.push_back(job("metrics", 10, 60));
+    auto j = journal_for(plan, d);
+    FakeClock clock;
+    FakeProcs procs(clock);
+    if (interrupt) procs.interrupt_at = clock.t + milliseconds(1500);
+    auto o = options(2, d);
+    o.boot_id = "boot-1";
+    ResultsDocument doc(plan, journal_records(plan));
+    int updates = 0;
+    o.recorded = [&](const JobRecord& r) {
+      ++updates;
+      doc.update(r);
+    };
+    auto sum = execute(plan, *j, procs, clock, o, nullptr);
+    REQUIRE(sum.ok());
+    CHECK(sum->was_interrupted == interrupt);
+    nlohmann::json inventory = {{"system", {{"vendor", "QEMU"}}}};
+    auto kept = doc.text(inventory, "run-1");
+    CHECK(kept == results_json_text(plan, *j, inventory, "run-1"));
+    auto parsed = nlohmann::json::parse(kept);
+    std::map<std::string, nlohmann::json> by_id;
+    for (const auto& job : parsed["jobs"]) by_id[job["id"].get<std::string>()] = job;
+    if (interrupt) {  // at 1.5 s: ok.0 and ok.1 ended, ok.2 and ok.3 running
+      CHECK(by_id["ok.1"]["status"] == "pass");
+      CHECK(by_id["ok.2"]["status"] == "interrupted");
+      CHECK(by_id["ok.2"]["reason"] == "the run was interrupted");
+      CHECK(by_id["ok.2"]["attempts"] == 1);
+      CHECK(by_id["ok.4"]["reason"] == "not started");
+      CHECK(by_id["root"]["reason"] == "not started");
+    } else {
+      CHECK(by_id["root"]["status"] == "skip");
+      CHECK(by_id["ok.4"]["status"] == "pass");
+      CHECK(by_id["slow"]["status"] == "timeout");
+      CHECK(by_id["cycle.a"]["reason"] == "never ready: its after= ordering forms a cycle");
+      CHECK(updates == 2 * 7 + 3);  // 7 started and ended, 3 ended without a start
+    }
+  }
+}
