@@ -67,6 +67,7 @@ class Journal {
  private:
   Journal(sqlite3* db, std::filesystem::path file) : db_(db), file_(std::move(file)) {}
   Status exec(const std::string& sql);
+  Status set_autocheckpoint();  // WAL pages between checkpoints, for this file's page size
   Status update_running(const std::string& id, const std::string& started, const std::string& boot_id);
   Status err(const std::string& what) const;
   // The statement of a state change, prepared once: the run loop makes two
