@@ -300,6 +300,7 @@ void run(RunArgs& a, int& exit_code) {
   o.before_durable = [&] { return deferred ? deferred->wait() : ok_status(); };
   runner::ResultsDocument results_doc(setup.plan, std::move(records));
   o.recorded = [&](const runner::JobRecord& r) { results_doc.update(r); };
+  o.idle = [&] { return results_doc.print_one(); };
 
   runner::ProgressMode mode = a.quiet  ? runner::ProgressMode::quiet
                               : a.json ? runner::ProgressMode::json

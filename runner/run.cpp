@@ -416,6 +416,8 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
         break;
       }
     }
+    // Then the caller's own work, a piece per turn (results.json's parts).
+    if (!preparing && o.idle) preparing = o.idle();
     // Wait until a child ends or the nearest deadline.
     auto now = clock.now();
     auto wake = now + milliseconds(500);
@@ -521,14 +523,22 @@ void ResultsDocument::update(const JobRecord& record) {
   auto it = position_.find(record.id);
   if (it == position_.end()) return;
   records_[it->second] = record;
-  auto& printed = printed_[it->second];
-  printed.clear();
-  // A final record is printed now, while jobs run; any other waits for the
-  // end, where it may have changed again.
-  if (record.state == "done" || record.state == "interrupted") {
-    auto job = jobs_.find(record.id);
-    printed = print_job(record, job == jobs_.end() ? nullptr : job->second);
+  printed_[it->second].clear();
+  // A final record is printed ahead (print_one); any other at the end,
+  // where it may have changed again.
+  if (record.state == "done" || record.state == "interrupted") unprinted_.push_back(it->second);
+}
+
+bool ResultsDocument::print_one() {
+  while (!unprinted_.empty()) {
+    auto i = unprinted_.back();
+    unprinted_.pop_back();
+    if (!printed_[i].empty()) continue;
+    auto job = jobs_.find(records_[i].id);
+    printed_[i] = print_job(records_[i], job == jobs_.end() ? nullptr : job->second);
+    return true;
   }
+  return false;
 }
 
 std::string ResultsDocument::text(const nlohmann::json& inventory, const std::string& run_id) {

@@ -40,6 +40,10 @@ struct RunOptions {
   // Called with a job's record each time the journal committed a change of
   // it (ResultsDocument::update keeps results.json's text up to date).
   std::function<void(const JobRecord&)> recorded;
+  // Called when the loop has started and recorded what it could and would
+  // wait: a small piece of the caller's work (ResultsDocument::print_one);
+  // true when there was some, and the loop then looks again without waiting.
+  std::function<bool()> idle;
 };
 
 struct RunSummary {
@@ -90,17 +94,20 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
                            const RunOptions& options, const EventSink& events);
 
 // results.json (schemas/results.schema.json), as nlohmann::json's dump(2)
-// prints it, kept a job at a time: a job's part is printed when its final
-// record comes (update, from RunOptions::recorded, while the other jobs
-// run), so the end of a run only joins the parts. Reading the journal back
-// and printing every job there took ~9 ms after the last job of a 400-job
-// run, and the whole document as one JSON value ~20 ms more.
+// prints it, kept a job at a time: a job's final record comes through
+// update (RunOptions::recorded) and is printed by print_one while the other
+// jobs run (RunOptions::idle: not between a job's end and the next start),
+// so the end of a run only joins the parts. Reading the journal back and
+// printing every job there took ~9 ms after the last job of a 400-job run,
+// and the whole document as one JSON value ~20 ms more.
 class ResultsDocument {
  public:
   // `records`: the journal's rows (Journal::jobs()), in plan order.
   ResultsDocument(const Plan& plan, std::vector<JobRecord> records);
   // A record the journal committed; one it does not hold is ignored.
   void update(const JobRecord& record);
+  // Prints one final record not yet printed; false when there was none.
+  bool print_one();
   std::string text(const nlohmann::json& inventory, const std::string& run_id);
 
  private:
@@ -108,6 +115,7 @@ class ResultsDocument {
   std::map<std::string, std::size_t> position_;  // record index by id
   std::vector<JobRecord> records_;
   std::vector<std::string> printed_;  // a record's part; empty until printed
+  std::vector<std::size_t> unprinted_;  // final records to print ahead
 };
 
 // results.json's text from the journal as it is now.

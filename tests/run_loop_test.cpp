@@ -753,10 +753,15 @@ TEST_CASE("run loop (fakes): results.json kept up to date from the records is th
     auto o = options(2, d);
     o.boot_id = "boot-1";
     ResultsDocument doc(plan, journal_records(plan));
-    int updates = 0;
+    int updates = 0, printed = 0;
     o.recorded = [&](const JobRecord& r) {
       ++updates;
       doc.update(r);
+    };
+    o.idle = [&] {
+      bool did = doc.print_one();
+      printed += did;
+      return did;
     };
     auto sum = execute(plan, *j, procs, clock, o, nullptr);
     REQUIRE(sum.ok());
@@ -780,6 +785,9 @@ TEST_CASE("run loop (fakes): results.json kept up to date from the records is th
       CHECK(by_id["slow"]["status"] == "timeout");
       CHECK(by_id["cycle.a"]["reason"] == "never ready: its after= ordering forms a cycle");
       CHECK(updates == 2 * 7 + 3);  // 7 started and ended, 3 ended without a start
+      // Printed while jobs ran: all but the last job's record and the cycle's
+      // two, made when nothing runs any more (text() prints those).
+      CHECK(printed == 7);
     }
   }
 }
