@@ -298,7 +298,7 @@ void run(RunArgs& a, int& exit_code) {
     if (std::string_view(*e).rfind("CERTIFY_", 0) != 0) o.base_env.emplace_back(*e);
   o.param_env = params;
   o.before_durable = [&] { return deferred ? deferred->wait() : ok_status(); };
-  runner::ResultsDocument results_doc(setup.plan, std::move(records));
+  runner::ResultsDocument results_doc(setup.plan, records);
   o.recorded = [&](const runner::JobRecord& r) { results_doc.update(r); };
   o.idle = [&] { return results_doc.print_one(); };
 
@@ -315,7 +315,7 @@ void run(RunArgs& a, int& exit_code) {
   auto t0 = clock.now();
   runner::EventSink sink;  // none when quiet: no event is even built
   if (mode != runner::ProgressMode::quiet) sink = [&](const runner::RunEvent& e) { progress(e); };
-  auto sum = runner::execute(setup.plan, *journal, procs, clock, o, sink);
+  auto sum = runner::execute(setup.plan, *journal, std::move(records), procs, clock, o, sink);
   if (!sum) {
     progress.close();
     throw CommandError(sum.message());

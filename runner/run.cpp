@@ -130,6 +130,11 @@ std::vector<std::string> changed_definitions(const Plan& plan, const Journal& jo
 
 Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& procs, const Clock& clock,
                            const RunOptions& o, const EventSink& events) {
+  return execute(plan, journal, journal.jobs(), procs, clock, o, events);
+}
+
+Result<RunSummary> execute(const Plan& plan, Journal& journal, std::vector<JobRecord> rows, ProcessRunner& procs,
+                           const Clock& clock, const RunOptions& o, const EventSink& events) {
   std::map<std::string, std::size_t> index;
   for (std::size_t i = 0; i < plan.jobs.size(); ++i) index[plan.jobs[i].id] = i;
   std::vector<SchedJob> sj;
@@ -142,7 +147,7 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
   }
   Scheduler sched(std::move(sj), o.jobs);
   std::map<std::string, JobRecord> records;
-  for (auto& r : journal.jobs()) records[r.id] = r;
+  for (auto& r : rows) records[r.id] = std::move(r);
   std::vector<bool> after_reboot(plan.jobs.size(), false);
   std::size_t done = 0;
   for (std::size_t i = 0; i < plan.jobs.size(); ++i) {
