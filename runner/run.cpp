@@ -519,10 +519,13 @@ std::string print_job(const JobRecord& r, const Job* job) {
 }  // namespace
 
 ResultsDocument::ResultsDocument(const Plan& plan, std::vector<JobRecord> records)
-    : records_(std::move(records)), printed_(records_.size()) {
-  for (const auto& j : plan.jobs) jobs_[j.id] = &j;
+    : records_(std::move(records)), jobs_(records_.size(), nullptr), printed_(records_.size()) {
   for (std::size_t i = 0; i < records_.size(); ++i) position_[records_[i].id] = i;
+  for (const auto& j : plan.jobs)
+    if (auto it = position_.find(j.id); it != position_.end()) jobs_[it->second] = &j;
 }
+
+void ResultsDocument::print(std::size_t i) { printed_[i] = print_job(records_[i], jobs_[i]); }
 
 void ResultsDocument::update(const JobRecord& record) {
   auto it = position_.find(record.id);
@@ -539,8 +542,7 @@ bool ResultsDocument::print_one() {
     auto i = unprinted_.back();
     unprinted_.pop_back();
     if (!printed_[i].empty()) continue;
-    auto job = jobs_.find(records_[i].id);
-    printed_[i] = print_job(records_[i], job == jobs_.end() ? nullptr : job->second);
+    print(i);
     return true;
   }
   return false;
@@ -551,10 +553,7 @@ std::string ResultsDocument::text(const nlohmann::json& inventory, const std::st
   std::size_t size = 0;
   for (std::size_t i = 0; i < records_.size(); ++i) {
     const auto& r = records_[i];
-    if (printed_[i].empty()) {
-      auto job = jobs_.find(r.id);
-      printed_[i] = print_job(r, job == jobs_.end() ? nullptr : job->second);
-    }
+    if (printed_[i].empty()) print(i);
     size += printed_[i].size() + 6;
     if (!r.started.empty() && (first.empty() || r.started < first)) first = r.started;
     if (!r.finished.empty() && r.finished > last) last = r.finished;

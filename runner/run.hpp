@@ -116,9 +116,10 @@ class ResultsDocument {
   std::string text(const nlohmann::json& inventory, const std::string& run_id);
 
  private:
-  std::map<std::string, const Job*> jobs_;       // plan job by id (blocker, description)
+  void print(std::size_t i);  // record i's part into printed_[i]
   std::map<std::string, std::size_t> position_;  // record index by id
   std::vector<JobRecord> records_;
+  std::vector<const Job*> jobs_;      // record i's plan job (blocker, description); null if none
   std::vector<std::string> printed_;  // a record's part; empty until printed
   std::vector<std::size_t> unprinted_;  // final records to print ahead
 };
