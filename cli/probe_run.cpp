@@ -20,37 +20,20 @@
 namespace certify::cli {
 
 const ProbeOption k_probe_options[10] = {
-    {"--sysroot", nullptr, ProbeOption::Kind::value},   {"--format", "-f", ProbeOption::Kind::value},
-    {"--class", "-c", ProbeOption::Kind::list},         {"--anonymize", nullptr, ProbeOption::Kind::flag},
-    {"--salt", nullptr, ProbeOption::Kind::value},      {"--output", "-o", ProbeOption::Kind::value},
-    {"--ids-dir", nullptr, ProbeOption::Kind::value},   {"--no-live", nullptr, ProbeOption::Kind::flag},
-    {"--record", nullptr, ProbeOption::Kind::value},    {"--list-classes", nullptr, ProbeOption::Kind::flag},
+    {"--sysroot", nullptr, &ProbeArgs::sysroot},
+    {"--format", "-f", &ProbeArgs::format},
+    {"--class", "-c", nullptr, &ProbeArgs::classes},
+    {"--anonymize", nullptr, nullptr, nullptr, &ProbeArgs::anonymize},
+    {"--salt", nullptr, &ProbeArgs::salt},
+    {"--output", "-o", &ProbeArgs::output},
+    {"--ids-dir", nullptr, &ProbeArgs::ids_dir},
+    {"--no-live", nullptr, nullptr, nullptr, &ProbeArgs::no_live},
+    {"--record", nullptr, &ProbeArgs::record},
+    {"--list-classes", nullptr, nullptr, nullptr, &ProbeArgs::list_classes},
 };
 const char* const k_probe_formats[3] = {"json", "xml", "table"};
 
 namespace {
-
-// Where each option's value goes; indexes follow k_probe_options.
-std::string* value_of(ProbeArgs& a, std::size_t option) {
-  switch (option) {
-    case 0: return &a.sysroot;
-    case 1: return &a.format;
-    case 4: return &a.salt;
-    case 5: return &a.output;
-    case 6: return &a.ids_dir;
-    case 8: return &a.record;
-    default: return nullptr;
-  }
-}
-
-bool* flag_of(ProbeArgs& a, std::size_t option) {
-  switch (option) {
-    case 3: return &a.anonymize;
-    case 7: return &a.no_live;
-    case 9: return &a.list_classes;
-    default: return nullptr;
-  }
-}
 
 std::vector<std::string> split_classes(const std::vector<std::string>& in) {
   std::vector<std::string> out;
@@ -122,12 +105,13 @@ std::optional<ProbeArgs> parse_probe_arguments(int argc, const char* const* argv
       if (arg == o.long_name || (o.short_name && !inline_value && arg == o.short_name)) option = k;
     }
     if (option == std::size(k_probe_options)) return std::nullopt;  // --help, unknown, positional, "-fjson"
-    const auto kind = k_probe_options[option].kind;
+    const auto& o = k_probe_options[option];
+    const auto kind = o.kind();
     if (seen[option] && kind != ProbeOption::Kind::list) return std::nullopt;
     seen[option] = true;
     if (kind == ProbeOption::Kind::flag) {
       if (inline_value) return std::nullopt;
-      *flag_of(a, option) = true;
+      a.*o.flag = true;
       continue;
     }
     std::string_view value;
@@ -140,9 +124,9 @@ std::optional<ProbeArgs> parse_probe_arguments(int argc, const char* const* argv
     }
     if (value.empty() || value.starts_with('-')) return std::nullopt;
     if (kind == ProbeOption::Kind::list) {
-      a.classes.emplace_back(value);
+      (a.*o.list).emplace_back(value);
     } else {
-      *value_of(a, option) = std::string(value);
+      a.*o.value = std::string(value);
     }
   }
   if (std::find(std::begin(k_probe_formats), std::end(k_probe_formats), a.format) == std::end(k_probe_formats))

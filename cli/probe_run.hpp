@@ -25,12 +25,16 @@ struct ProbeArgs {
   std::string record;
 };
 
-// One option of `certify probe`, as cmd_probe.cpp gives it to CLI11.
+// One option of `certify probe`, as cmd_probe.cpp gives it to CLI11, and
+// the ProbeArgs member it sets: exactly one of value, list and flag.
 struct ProbeOption {
   enum class Kind { value, list, flag };
   const char* long_name;   // "--format"
   const char* short_name;  // "-f" or nullptr
-  Kind kind;
+  std::string ProbeArgs::*value = nullptr;
+  std::vector<std::string> ProbeArgs::*list = nullptr;
+  bool ProbeArgs::*flag = nullptr;
+  Kind kind() const { return flag ? Kind::flag : list ? Kind::list : Kind::value; }
 };
 // Every option of `certify probe` (the test compares it with CLI11's help).
 extern const ProbeOption k_probe_options[10];

@@ -161,13 +161,13 @@ TEST_CASE("probe command line without CLI11: the same options as certify-full's 
   std::vector<std::string> ours;
   for (const auto& o : certify::cli::k_probe_options) {
     std::string names = o.short_name ? std::string(o.short_name) + "," + o.long_name : o.long_name;
-    if (o.kind != certify::cli::ProbeOption::Kind::flag) names += " TEXT";
+    if (o.kind() != certify::cli::ProbeOption::Kind::flag) names += " TEXT";
     if (std::string(o.long_name) == "--format") {
       std::string choices;
       for (const char* f : certify::cli::k_probe_formats) choices += (choices.empty() ? "" : ",") + std::string(f);
       names += ":{" + choices + "}";
     }
-    if (o.kind == certify::cli::ProbeOption::Kind::list) names += " ...";
+    if (o.kind() == certify::cli::ProbeOption::Kind::list) names += " ...";
     ours.push_back(names);
   }
   for (auto& l : listed) l = l.substr(0, l.find('='));  // the default shown after the type
