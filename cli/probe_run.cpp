@@ -14,6 +14,7 @@
 
 #include "cli/errors.hpp"
 #include "core/files.hpp"
+#include "probe/json_text.hpp"
 #include "probe/probe.hpp"
 #include "probe/record.hpp"
 
@@ -85,6 +86,25 @@ void record(const probe::Sysroot& root, const ProbeArgs& a) {
   write_all(2, notes, "standard error");
 }
 
+// The inventory as --format asks. JSON is printed from the inventory itself
+// (probe/json_text.hpp), as the document below prints it; --anonymize, XML
+// and the table go through that document.
+std::string output_text(const probe::Inventory& inv, const ProbeArgs& a) {
+  if (a.format == "json" && !a.anonymize) return probe::inventory_json_text(inv);
+  nlohmann::json j = probe::to_json(inv);
+  if (a.anonymize) probe::anonymize(j, a.salt.empty() ? random_salt() : a.salt);
+  if (a.format == "json") {
+    // Strings are made valid UTF-8 where they are read; replace stays as
+    // the last guard so output never throws.
+    return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  }
+  if (a.format == "xml") return probe::to_xml(j);
+  // The table is built from the (possibly anonymised) JSON.
+  auto back = probe::inventory_from_json(j);
+  if (!back) throw CommandError(back.message());
+  return probe::to_table(*back);
+}
+
 }  // namespace
 
 std::optional<ProbeArgs> parse_probe_arguments(int argc, const char* const* argv) {
@@ -154,21 +174,7 @@ void run_probe(const ProbeArgs& a) {
   opts.live_queries = !a.no_live;
   auto inv = probe::probe_all(root, opts);
   if (!inv) throw CommandError(inv.message());
-  nlohmann::json j = probe::to_json(*inv);
-  if (a.anonymize) probe::anonymize(j, a.salt.empty() ? random_salt() : a.salt);
-  std::string text;
-  if (a.format == "json") {
-    // Strings are made valid UTF-8 where they are read; replace stays as
-    // the last guard so output never throws.
-    text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  } else if (a.format == "xml") {
-    text = probe::to_xml(j);
-  } else {
-    // The table is built from the (possibly anonymised) JSON.
-    auto back = probe::inventory_from_json(j);
-    if (!back) throw CommandError(back.message());
-    text = probe::to_table(*back);
-  }
+  const std::string text = output_text(*inv, a);
   if (a.output.empty() || a.output == "-") {
     write_all(1, text, "standard output");
   } else if (auto st = write_file_atomic(a.output, text); !st) {

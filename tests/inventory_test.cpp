@@ -4,8 +4,14 @@
 #include <pugixml.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
 
 #include "probe/inventory.hpp"
+#include "probe/json_text.hpp"
+#include "probe/probe.hpp"
+#include "tests/testutil.hpp"
 
 using namespace certify::probe;
 
@@ -105,4 +111,70 @@ TEST_CASE("inventory: find() after upserts, sorting, erasing and direct appends"
   CHECK(inv.find("usb:1-1")->cls == "usb");
   const Inventory& c = inv;
   CHECK(c.find("pci:1")->props["n"] == 1);
+}
+
+namespace {
+
+// What the probe printed before it wrote its JSON itself (json_text.hpp).
+std::string document_text(const Inventory& inv) {
+  return to_json(inv).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace
+
+TEST_CASE("inventory JSON text: byte for byte the document's dump(2) on every fixture") {
+  int compared = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(certify::test::fixture(""))) {
+    if (!entry.is_directory()) continue;
+    for (std::vector<std::string> classes : {std::vector<std::string>{}, std::vector<std::string>{"pci"},
+                                             std::vector<std::string>{"cpu", "memory"}}) {
+      ProbeOptions o;
+      o.classes = classes;
+      o.live_queries = false;
+      auto inv = probe_all(Sysroot(entry.path()), o);
+      if (!inv) continue;  // not a sysroot (suites, swcompat)
+      CAPTURE(entry.path().filename().string());
+      CAPTURE(classes.size());
+      CHECK(inventory_json_text(*inv) == document_text(*inv));
+      ++compared;
+    }
+  }
+  CHECK(compared >= 60);  // 20 and more sysroots, three class selections each
+}
+
+TEST_CASE("inventory JSON text: escapes, UTF-8, invalid UTF-8, numbers and nesting as nlohmann prints them") {
+  using nlohmann::json;
+  auto inv = sample();
+  inv.sysroot = "/tmp/a \"b\" \\ c";
+  inv.os["controls"] = "\b\f\n\r\t\x01\x1f\x7f end";
+  inv.os["utf8"] = "Gr\xc3\xbc\xc3\x9f" "e \xe2\x82\xac \xf0\x9f\x98\x80";
+  // Truncated, lone continuation, overlong, surrogate, above U+10FFFF, and a
+  // bad byte inside a sequence whose next byte starts a good one.
+  for (const char* bad : {"a\xc3", "\x80" "b", "\xc0\xaf" "c", "\xed\xa0\x80" "d", "\xf4\x90\x80\x80" "e", "\xe2\x82" "A\xc3\xa9"})
+    inv.os["bad"].push_back(bad);
+  inv.os["bad key \xff"] = "value \xfe";
+  inv.cpu = {{"mhz", 2400.5}, {"tiny", 1e-7}, {"big", 1.5e300}, {"whole", 3.0}, {"neg", -17},
+             {"u64", std::uint64_t(18446744073709551615ull)}, {"i64", std::int64_t(-9223372036854775807ll - 1)},
+             {"nan", std::nan("")}, {"null", nullptr}, {"flag", false}, {"empty_obj", json::object()},
+             {"empty_arr", json::array()}, {"nested", {{"a", {1, {2, {{"b", json::array({json::object()})}}}}}}}};
+  inv.memory = json::array({1, "two"});  // not an object: printed as it is
+  inv.system = nullptr;
+  auto& d = inv.upsert("usb:1-1");
+  d.cls = "usb";
+  d.numa_node = -1;
+  d.props = json::array({1});  // not an object: to_json prints {}
+  auto& e = inv.upsert("net:e\xffth0");
+  e.cls = "nic";
+  e.pcie = PcieLink{std::nullopt, "", std::nullopt, 0};
+  e.parent = "pci:0000:01:00.0";
+  e.driver_version = "1.0\t";
+  inv.warn("s\x02", "m\xc3");
+  CHECK(inventory_json_text(inv) == document_text(inv));
+  Inventory empty;
+  CHECK(inventory_json_text(empty) == document_text(empty));
+  for (const json& v : {json(json::value_t::binary), json::binary({1, 2, 3}, 7), json("x"), json::object()}) {
+    std::string text;
+    append_json(text, {{"v", {{"w", v}}}}, 0);
+    CHECK(text == json{{"v", {{"w", v}}}}.dump(2));
+  }
 }
