@@ -190,13 +190,20 @@ Result<Inventory> inventory_from_json(const json& j) {
 namespace {
 
 // Keys whose values identify one machine or one part. Matched by exact name
-// so that, e.g., "serial" in SMBIOS and in NVMe props are both covered.
-const std::set<std::string, std::less<>> k_private_keys = {
-    "serial", "serial_number", "mac", "permanent_mac", "perm_addr", "address_mac", "wwpn",
-    "wwnn", "port_name", "node_name", "uuid", "asset_tag", "fabric_name", "node_guid",
-    "port_guid", "sys_image_guid", "hostname",
-    // device-class props (issue 4): board serials, IB GIDs, disk/namespace WWNs
-    "board_serial", "gid0", "wwid", "nguid", "eui"};
+// so that, e.g., "serial" in SMBIOS and in NVMe props are both covered. A
+// sorted constant, not a std::set: that was built by a static constructor
+// in every run of the probe front, --anonymize or not.
+// Among them the device-class props of issue 4: board serials (board_serial),
+// IB GIDs (gid0), disk and namespace WWNs (wwid, nguid, eui).
+constexpr std::string_view k_private_keys[] = {
+    "address_mac", "asset_tag", "board_serial", "eui", "fabric_name", "gid0", "hostname", "mac",
+    "nguid", "node_guid", "node_name", "perm_addr", "permanent_mac", "port_guid", "port_name",
+    "serial", "serial_number", "sys_image_guid", "uuid", "wwid", "wwnn", "wwpn"};
+static_assert(std::is_sorted(std::begin(k_private_keys), std::end(k_private_keys)));
+
+bool private_key(std::string_view key) {
+  return std::binary_search(std::begin(k_private_keys), std::end(k_private_keys), key);
+}
 
 // OpenSSL's SHA-256, with libcrypto loaded when the first value is hashed:
 // the probe front (cli/front.cpp) does not link OpenSSL, whose loading and
@@ -240,7 +247,7 @@ class Sha256 {
 void anonymize_node(json& j, std::string_view salt, const Sha256& sha) {
   if (j.is_object()) {
     for (auto it = j.begin(); it != j.end(); ++it) {
-      if (it.value().is_string() && k_private_keys.count(it.key())) {
+      if (it.value().is_string() && private_key(it.key())) {
         auto v = it.value().get<std::string>();
         if (!v.empty()) it.value() = "anon:" + sha.hex(std::string(salt) + '\0' + v, 16);
       } else {
