@@ -3,6 +3,7 @@
 
 #include <fstream>
 
+#include "core/files.hpp"
 #include "core/text.hpp"
 #include "probe/sysroot.hpp"
 #include "tests/testutil.hpp"
@@ -86,6 +87,17 @@ TEST_CASE("split_lines: lines without their newline; a last line without one cou
   CHECK(certify::split_lines("a\n\nb\n") == V{"a", "", "b"});
   CHECK(certify::split_lines("a\nb") == V{"a", "b"});
   CHECK(certify::split_lines("a\r\n") == V{"a\r"});  // bytes are kept
+}
+
+TEST_CASE("sha256_hex: the FIPS 180-2 examples, a million bytes and binary data") {
+  CHECK(certify::sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(certify::sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(certify::sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
+        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  CHECK(certify::sha256_hex(std::string(1000000, 'a')) ==
+        "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  CHECK(certify::sha256_hex(std::string_view("\0\xff", 2)) ==
+        "06eb7d6a69ee19e5fbdf749018d3d2abfa04bcbd1365db312eb86dc7169389b8");
 }
 
 TEST_CASE("html_escape: the five characters that matter in content and attributes") {
