@@ -199,6 +199,7 @@ void run(RunArgs& a, int& exit_code) {
   std::optional<runner::Journal> journal;
   std::vector<runner::JobRecord> records;  // the journal's rows as the run starts
   std::optional<runner::DeferredSync> deferred;  // a new run's files, synced while its first jobs run
+  std::function<Result<runner::Journal*>()> make_journal;  // a new run's, made once its first jobs started
   if (resuming) {
     auto j = runner::Journal::open(dir / "journal.db");
     if (!j) throw CommandError(j.message());
@@ -246,41 +247,47 @@ void run(RunArgs& a, int& exit_code) {
     // journal; plan.json is made on that thread (DeferredSync).
     if (auto st = runner::write_file_replace(dir / "inventory.json", setup.inventory.dump(2) + "\n"); !st)
       throw CommandError(st.message());
-    // The journal is filled under a temporary name and renamed into place,
-    // so a kill during creation never leaves a half-made journal.db that a
-    // resume would have to refuse. A leftover .new file is ours and incomplete.
-    fs::path tmp = dir / "journal.db.new";
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(tmp.string() + suffix, ec);
-    {
-      auto j = runner::Journal::create(tmp, false);
-      if (!j) throw CommandError(j.message());
-      auto suites = a.plan.suites.empty() ? (data_dir() / "testsuites").string() : fs::absolute(a.plan.suites).string();
-      PlanArgs stored = a.plan;
-      stored.suites = suites;
-      stored.sysroot = fs::absolute(a.plan.sysroot).string();
-      for (auto [k, v] : {std::pair<std::string, std::string>{"run_id", run_id},
-                          {"plan_args", plan_args_json(stored, dir / "inventory.json").dump()},
-                          {"created", runner::iso_time(std::chrono::system_clock::now())},
-                          {"params", nlohmann::json(params).dump()},
-                          {"jobs", std::to_string(a.jobs)},
-                          {"finished", "0"}})
-        if (auto st = j->set_meta(k, v); !st) throw CommandError(st.message());
-      records = runner::journal_records(setup.plan);
-      if (auto st = j->add_jobs(records); !st) throw CommandError(st.message());
-    }
-    fs::rename(tmp, dir / "journal.db", ec);
-    if (ec) throw CommandError("cannot rename " + tmp.string() + ": " + ec.message());
-    auto j = runner::Journal::open(dir / "journal.db");
-    if (!j) throw CommandError(j.message());
-    journal.emplace(std::move(*j));
-    // setup.plan is read on that thread while the run reads it; nobody
-    // changes it, and `deferred` ends before `setup` does.
-    deferred.emplace(std::vector<runner::DeferredFile>{
-        {dir / "inventory.json"},
-        {dir / "plan.json", [&setup] { return runner::to_json(setup.plan).dump(2) + "\n"; }},
-        {dir / "journal.db"},
-        {dir},
-        {root}});
+    records = runner::journal_records(setup.plan);
+    // The journal is made when the run first records (runner::JournalSource),
+    // after it started its first jobs. It is filled under a temporary name
+    // and renamed into place, so a kill during creation never leaves a
+    // half-made journal.db that a resume would have to refuse. A leftover
+    // .new file is ours and incomplete.
+    make_journal = [&, rows = records]() -> Result<runner::Journal*> {
+      fs::path tmp = dir / "journal.db.new";
+      std::error_code ec;
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(tmp.string() + suffix, ec);
+      {
+        auto j = runner::Journal::create(tmp, false);
+        if (!j) return j.error();
+        auto suites = a.plan.suites.empty() ? (data_dir() / "testsuites").string() : fs::absolute(a.plan.suites).string();
+        PlanArgs stored = a.plan;
+        stored.suites = suites;
+        stored.sysroot = fs::absolute(a.plan.sysroot).string();
+        for (auto [k, v] : {std::pair<std::string, std::string>{"run_id", run_id},
+                            {"plan_args", plan_args_json(stored, dir / "inventory.json").dump()},
+                            {"created", runner::iso_time(std::chrono::system_clock::now())},
+                            {"params", nlohmann::json(params).dump()},
+                            {"jobs", std::to_string(a.jobs)},
+                            {"finished", "0"}})
+          if (auto st = j->set_meta(k, v); !st) return st.error();
+        if (auto st = j->add_jobs(rows); !st) return st.error();
+      }
+      fs::rename(tmp, dir / "journal.db", ec);
+      if (ec) return make_error("cannot rename " + tmp.string() + ": " + ec.message());
+      auto j = runner::Journal::open(dir / "journal.db");
+      if (!j) return j.error();
+      journal.emplace(std::move(*j));
+      // setup.plan is read on that thread while the run reads it; nobody
+      // changes it, and `deferred` ends before `setup` does.
+      deferred.emplace(std::vector<runner::DeferredFile>{
+          {dir / "inventory.json"},
+          {dir / "plan.json", [&setup] { return runner::to_json(setup.plan).dump(2) + "\n"; }},
+          {dir / "journal.db"},
+          {dir},
+          {root}});
+      return &*journal;
+    };
     std::cerr << "certify: run " << run_id << ": " << setup.plan.jobs.size() << " jobs, results in " << dir.string() << "\n";
   }
 
@@ -315,11 +322,17 @@ void run(RunArgs& a, int& exit_code) {
   auto t0 = clock.now();
   runner::EventSink sink;  // none when quiet: no event is even built
   if (mode != runner::ProgressMode::quiet) sink = [&](const runner::RunEvent& e) { progress(e); };
-  auto sum = runner::execute(setup.plan, *journal, std::move(records), procs, clock, o, sink);
+  runner::JournalSource source = [&]() -> Result<runner::Journal*> {
+    if (journal) return &*journal;
+    return make_journal();
+  };
+  auto sum = runner::execute(setup.plan, source, std::move(records), procs, clock, o, sink);
   if (!sum) {
     progress.close();
     throw CommandError(sum.message());
   }
+  // A plan without jobs never recorded anything.
+  if (auto j = source(); !j) throw CommandError(j.message());
   // The run's own files are on disk before it can say it finished.
   if (deferred)
     if (auto st = deferred->wait(); !st) throw CommandError(st.message());

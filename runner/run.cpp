@@ -135,6 +135,19 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
 
 Result<RunSummary> execute(const Plan& plan, Journal& journal, std::vector<JobRecord> rows, ProcessRunner& procs,
                            const Clock& clock, const RunOptions& o, const EventSink& events) {
+  return execute(plan, [&journal]() -> Result<Journal*> { return &journal; }, std::move(rows), procs, clock, o, events);
+}
+
+Result<RunSummary> execute(const Plan& plan, const JournalSource& source, std::vector<JobRecord> rows,
+                           ProcessRunner& procs, const Clock& clock, const RunOptions& o, const EventSink& events) {
+  Journal* journal = nullptr;  // from `source`, when the run first records
+  auto ensure_journal = [&]() -> Status {
+    if (journal) return ok_status();
+    auto j = source();
+    if (!j) return j.error();
+    journal = *j;
+    return ok_status();
+  };
   std::map<std::string, std::size_t> index;
   for (std::size_t i = 0; i < plan.jobs.size(); ++i) index[plan.jobs[i].id] = i;
   std::vector<SchedJob> sj;
@@ -253,7 +266,8 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, std::vector<JobRe
         if (rec.reason.empty()) rec.reason = "(the test gave no reason)";
       }
     }
-    if (auto st = journal.mark_done(rec); !st) return st;
+    if (auto st = ensure_journal(); !st) return st;
+    if (auto st = journal->mark_done(rec); !st) return st;
     records[j.id] = rec;
     if (o.recorded) o.recorded(rec);
     if (rec.state == "done") {
@@ -268,7 +282,8 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, std::vector<JobRe
   auto mark_running = [&](std::size_t i, system_clock::time_point wall, bool durable) -> Status {
     const auto& j = plan.jobs[i];
     auto started = iso_time(wall);
-    if (auto st = journal.mark_running(j.id, started, o.boot_id, durable); !st) return st;
+    if (auto st = ensure_journal(); !st) return st;
+    if (auto st = journal->mark_running(j.id, started, o.boot_id, durable); !st) return st;
     // As the journal's row now is (Journal::mark_running).
     auto& rec = records[j.id];
     rec.state = "running";
@@ -290,7 +305,8 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, std::vector<JobRe
     rec.status = status;
     rec.reason = reason;
     rec.started = rec.finished = iso_time(wall);
-    if (auto st = journal.mark_done(rec); !st) return st;
+    if (auto st = ensure_journal(); !st) return st;
+    if (auto st = journal->mark_done(rec); !st) return st;
     records[rec.id] = rec;
     if (o.recorded) o.recorded(rec);
     ++done;
@@ -361,6 +377,8 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, std::vector<JobRe
                      std::find(j.locks.begin(), j.locks.end(), "system") != j.locks.end();
       if (durable) {
         if (auto st = record(); !st) return fail(st);
+        // Made first: what before_durable syncs includes the journal.
+        if (auto st = ensure_journal(); !st) return fail(st);
         if (o.before_durable && !setup_durable) {
           if (auto st = o.before_durable(); !st) return fail(st);
           setup_durable = true;
@@ -398,7 +416,8 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, std::vector<JobRe
           rec.state = "done";
           rec.status = "error";
           rec.reason = "never ready: its after= ordering forms a cycle";
-          if (auto st = journal.mark_done(rec); !st) return fail(st);
+          if (auto st = ensure_journal(); !st) return fail(st);
+          if (auto st = journal->mark_done(rec); !st) return fail(st);
           records[rec.id] = rec;
           if (o.recorded) o.recorded(rec);
           sched.skip(i);

@@ -97,6 +97,18 @@ Result<RunSummary> execute(const Plan& plan, Journal& journal, ProcessRunner& pr
 // caller has already: reading 400 back took 2-5 ms of a run's start.
 Result<RunSummary> execute(const Plan& plan, Journal& journal, std::vector<JobRecord> rows, ProcessRunner& procs,
                            const Clock& clock, const RunOptions& options, const EventSink& events);
+// The same with a journal still to be made (a new run's): `journal` is
+// called when the run first records, after it started the jobs it could,
+// so they run while the journal is filled (~10 ms of a run's start here)
+// instead of waiting for it. It is called again only after it failed; the
+// journal it returns stays the caller's. A job started and not yet recorded
+// is run again by a resume, as one not yet started is, so a kill before the
+// journal exists loses nothing; a job that may take the kernel down (see
+// RunOptions::before_durable) starts only once the journal holds it.
+using JournalSource = std::function<Result<Journal*>()>;
+Result<RunSummary> execute(const Plan& plan, const JournalSource& journal, std::vector<JobRecord> rows,
+                           ProcessRunner& procs, const Clock& clock, const RunOptions& options,
+                           const EventSink& events);
 
 // results.json (schemas/results.schema.json), as nlohmann::json's dump(2)
 // prints it, kept a job at a time: a job's final record comes through

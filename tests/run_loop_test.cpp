@@ -434,6 +434,85 @@ TEST_CASE("run loop (fakes): 600 ordinary jobs never sync the journal on the sch
   CHECK(wal < 1200 * 2048);
 }
 
+TEST_CASE("run loop (fakes): a new run's journal is made once, after its first jobs started, before anything is recorded") {
+  certify::test::TempDir d;
+  Plan plan;
+  for (int i = 0; i < 5; ++i) plan.jobs.push_back(job("j" + std::to_string(i), 10, 60));
+  FakeClock clock;
+  FakeProcs procs(clock);
+  std::optional<Journal> made;
+  std::vector<std::size_t> started_when_made;
+  JournalSource source = [&]() -> Result<Journal*> {
+    started_when_made.push_back(procs.starts.size());
+    made.emplace(journal_for(plan, d).value());
+    return &*made;
+  };
+  std::vector<std::string> order;
+  auto o = options(3, d);
+  o.recorded = [&](const JobRecord& r) { order.push_back(r.id + "=" + r.state); };
+  auto sum = execute(plan, source, journal_records(plan), procs, clock, o, nullptr);
+  REQUIRE(sum.ok());
+  CHECK(sum->pass == 5);
+  CHECK(started_when_made == std::vector<std::size_t>{3});  // the first three were running
+  REQUIRE(order.size() == 10);
+  CHECK(order[0] == "j0=running");
+  for (auto& r : made->jobs()) {
+    CHECK(r.state == "done");
+    CHECK(r.attempts == 1);
+  }
+
+  SUBCASE("a plan without jobs never asks for it") {
+    Plan empty;
+    started_when_made.clear();
+    auto none = execute(empty, source, {}, procs, clock, o, nullptr);
+    REQUIRE(none.ok());
+    CHECK(none->total == 0);
+    CHECK(started_when_made.empty());
+  }
+}
+
+TEST_CASE("run loop (fakes): a journal that cannot be made stops the run and kills what it started; "
+          "a job that may take the kernel down waits for it") {
+  certify::test::TempDir d;
+  Plan plan;
+  for (int i = 0; i < 4; ++i) plan.jobs.push_back(job("j" + std::to_string(i), 10, 60));
+  FakeClock clock;
+  FakeProcs procs(clock);
+  int calls = 0;
+  JournalSource broken = [&]() -> Result<Journal*> {
+    ++calls;
+    return make_error(d.path().string() + "/journal.db.new: disk I/O error");
+  };
+  auto sum = execute(plan, broken, journal_records(plan), procs, clock, options(2, d), nullptr);
+  REQUIRE_FALSE(sum.ok());
+  CHECK(sum.message() == d.path().string() + "/journal.db.new: disk I/O error");
+  CHECK(calls == 1);
+  REQUIRE(procs.starts.size() == 2);
+  std::vector<std::pair<int, int>> kills{{100, SIGKILL}, {101, SIGKILL}};
+  CHECK(procs.signals == kills);
+
+  // The first job expects a reboot: the journal is made, and the run's files
+  // synced, before it starts.
+  plan.jobs.front().test.expects_reboot = true;
+  FakeProcs later(clock);
+  std::optional<Journal> made;
+  std::vector<std::string> steps;
+  JournalSource source = [&]() -> Result<Journal*> {
+    steps.push_back("journal made, " + std::to_string(later.starts.size()) + " started");
+    made.emplace(journal_for(plan, d).value());
+    return &*made;
+  };
+  auto o = options(2, d);
+  o.before_durable = [&] {
+    steps.push_back("synced, " + std::to_string(later.starts.size()) + " started");
+    return ok_status();
+  };
+  auto ran = execute(plan, source, journal_records(plan), later, clock, o, nullptr);
+  REQUIRE(ran.ok());
+  CHECK(ran->pass == 4);
+  CHECK(steps == std::vector<std::string>{"journal made, 0 started", "synced, 0 started"});
+}
+
 TEST_CASE("run loop (fakes): a failed sync of the run's files stops the run before a job that may take the kernel down") {
   certify::test::TempDir d;
   Plan plan;
