@@ -200,6 +200,7 @@ void run(RunArgs& a, int& exit_code) {
   std::vector<runner::JobRecord> records;  // the journal's rows as the run starts
   std::optional<runner::DeferredSync> deferred;  // a new run's files, synced while its first jobs run
   std::function<Result<runner::Journal*>()> make_journal;  // a new run's, made once its first jobs started
+  std::optional<runner::ResultsDocument> results_doc;  // results.json, kept a job at a time
   if (resuming) {
     auto j = runner::Journal::open(dir / "journal.db");
     if (!j) throw CommandError(j.message());
@@ -253,7 +254,8 @@ void run(RunArgs& a, int& exit_code) {
     // and renamed into place, so a kill during creation never leaves a
     // half-made journal.db that a resume would have to refuse. A leftover
     // .new file is ours and incomplete.
-    make_journal = [&, rows = records]() -> Result<runner::Journal*> {
+    make_journal = [&]() -> Result<runner::Journal*> {
+      auto rows = runner::journal_records(setup.plan);  // as `records`; made here, after the first starts
       fs::path tmp = dir / "journal.db.new";
       std::error_code ec;
       for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(tmp.string() + suffix, ec);
@@ -286,6 +288,8 @@ void run(RunArgs& a, int& exit_code) {
           {dir / "journal.db"},
           {dir},
           {root}});
+      // results.json starts from the same rows, when the run first records.
+      results_doc.emplace(setup.plan, std::move(rows));
       return &*journal;
     };
     std::cerr << "certify: run " << run_id << ": " << setup.plan.jobs.size() << " jobs, results in " << dir.string() << "\n";
@@ -305,9 +309,9 @@ void run(RunArgs& a, int& exit_code) {
     if (std::string_view(*e).rfind("CERTIFY_", 0) != 0) o.base_env.emplace_back(*e);
   o.param_env = params;
   o.before_durable = [&] { return deferred ? deferred->wait() : ok_status(); };
-  runner::ResultsDocument results_doc(setup.plan, records);
-  o.recorded = [&](const runner::JobRecord& r) { results_doc.update(r); };
-  o.idle = [&] { return results_doc.print_one(); };
+  if (!make_journal) results_doc.emplace(setup.plan, records);
+  o.recorded = [&](const runner::JobRecord& r) { results_doc->update(r); };
+  o.idle = [&] { return results_doc && results_doc->print_one(); };
 
   runner::ProgressMode mode = a.quiet  ? runner::ProgressMode::quiet
                               : a.json ? runner::ProgressMode::json
@@ -343,7 +347,7 @@ void run(RunArgs& a, int& exit_code) {
   // finished journal without results.json; the journal holds every result,
   // and `certify run --run-id ID` writes results.json again from it.
   auto results = dir / "results.json";
-  if (auto st = runner::write_file_replace(results, results_doc.text(setup.inventory, run_id)); !st)
+  if (auto st = runner::write_file_replace(results, results_doc->text(setup.inventory, run_id)); !st)
     throw CommandError(st.message());
   runner::DeferredSync results_synced({{results}, {dir}});
   if (!sum->was_interrupted)
