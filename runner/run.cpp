@@ -227,14 +227,18 @@ Result<RunSummary> execute(const Plan& plan, const JournalSource& source, std::v
   // start in its place have started.
   struct Ended {
     Running r;
-    JobRecord base;
+    Exit exit;
     steady_clock::time_point end;
     system_clock::time_point wall_end;
   };
+  // After the job's start is recorded (record() marks the started first):
+  // its record says running, with this attempt counted.
   auto finish = [&](const Ended& e) -> Status {
     const auto& r = e.r;
     const auto& j = plan.jobs[r.index];
-    JobRecord rec = e.base;
+    JobRecord rec = records[j.id];
+    rec.exit_code = e.exit.signal ? std::nullopt : std::optional<int>(e.exit.exit_code);
+    rec.signal = e.exit.signal ? std::optional<int>(e.exit.signal) : std::nullopt;
     rec.finished = iso_time(e.wall_end);
     rec.started = iso_time(r.wall_start);
     rec.duration_s = duration<double>(e.end - r.start).count();
@@ -330,15 +334,17 @@ Result<RunSummary> execute(const Plan& plan, const JournalSource& source, std::v
   std::vector<std::pair<std::size_t, system_clock::time_point>> unrecorded;  // started, not yet marked running
   std::map<std::size_t, Launch> prepared;
   std::vector<bool> unpreparable(plan.jobs.size(), false);  // its start reports why
+  // Starts first: a test that ended in the turns that started it (a quick
+  // one, see below) is among both.
   auto record = [&]() -> Status {
-    for (const auto& e : ended)
-      if (auto st = finish(e); !st) return st;
-    ended.clear();
     for (const auto& [i, wall] : unrecorded) {
       if (auto st = mark_running(i, wall, false); !st) return st;
       job_event(RunEvent::Kind::job_start, records[plan.jobs[i].id]);
     }
     unrecorded.clear();
+    for (const auto& e : ended)
+      if (auto st = finish(e); !st) return st;
+    ended.clear();
     return ok_status();
   };
   // On an error nothing the run started may outlive it.
@@ -347,8 +353,24 @@ Result<RunSummary> execute(const Plan& plan, const JournalSource& source, std::v
     return st.error();
   };
   const auto ahead = static_cast<std::size_t>(std::max(1, o.jobs));
+  // Tests that ended: their workers and locks are free; their records wait in `ended`.
+  auto take_exits = [&](const std::vector<Exit>& exits) {
+    std::size_t n = 0;
+    for (const auto& e : exits) {
+      auto it = running.find(e.pid);
+      if (it == running.end()) continue;  // a grandchild reparented to us, or a stray
+      // The test ended: nothing of its group may outlive it.
+      procs.signal_group(e.pid, SIGKILL);
+      ended.push_back({it->second, e, clock.now(), clock.wall()});
+      sched.finish(it->second.index);  // its worker and locks are free now
+      running.erase(it);  // its job_end event counts it out
+      ++n;
+    }
+    return n;
+  };
 
   bool stopping = false, setup_durable = false;
+  std::size_t quick_turns = 0;  // turns in a row that started tests and recorded nothing
   auto last_tick = clock.now();
   while (true) {
     if (procs.interrupted() && !stopping) {
@@ -405,6 +427,16 @@ Result<RunSummary> execute(const Plan& plan, const JournalSource& source, std::v
       if (durable) job_event(RunEvent::Kind::job_start, records[j.id]);
       else unrecorded.emplace_back(*next, started_wall);
     }
+    // Tests that ended while the loop started others (a start waits ~0.5 ms
+    // for the new test's exec here, more when the CPUs are busy, and 8
+    // workers' ends come close together): their successors start first,
+    // and all of them are recorded after. A few turns at most, so records
+    // never lag far behind a stream of short tests.
+    if (!stopping && quick_turns < ahead && take_exits(procs.wait(milliseconds(0))) > 0) {
+      ++quick_turns;
+      continue;
+    }
+    quick_turns = 0;
     if (auto st = record(); !st) return fail(st);
     if (running.empty()) {
       if (stopping || sched.done()) break;
@@ -447,18 +479,7 @@ Result<RunSummary> execute(const Plan& plan, const JournalSource& source, std::v
     auto wake = now + milliseconds(500);
     for (const auto& [pid, r] : running) wake = std::min(wake, r.kill_at ? *r.kill_at : r.deadline);
     auto ms = preparing ? 0 : std::max<milliseconds::rep>(0, duration_cast<milliseconds>(wake - now).count() + 1);
-    for (const auto& e : procs.wait(milliseconds(ms))) {
-      auto it = running.find(e.pid);
-      if (it == running.end()) continue;  // a grandchild reparented to us, or a stray
-      // The test ended: nothing of its group may outlive it.
-      procs.signal_group(e.pid, SIGKILL);
-      JobRecord base = records[plan.jobs[it->second.index].id];
-      base.exit_code = e.signal ? std::nullopt : std::optional<int>(e.exit_code);
-      base.signal = e.signal ? std::optional<int>(e.signal) : std::nullopt;
-      ended.push_back({it->second, std::move(base), clock.now(), clock.wall()});
-      sched.finish(it->second.index);  // its worker and locks are free now
-      running.erase(it);  // its job_end event counts it out
-    }
+    take_exits(procs.wait(milliseconds(ms)));
     now = clock.now();
     for (auto& [pid, r] : running) {
       if (r.kill_at && now >= *r.kill_at) {

@@ -410,6 +410,61 @@ TEST_CASE("run loop (fakes): the journal is synced to disk before a job that exp
   }
 }
 
+TEST_CASE("run loop (fakes): tests that end together are all replaced before their ends are recorded") {
+  certify::test::TempDir d;
+  Plan plan;
+  for (const char* id : {"a", "b", "c", "d", "e", "f", "g"}) plan.jobs.push_back(job(id, 10, 60));
+  auto j = journal_for(plan, d);
+  FakeClock clock;
+  SyncRecordingProcs procs(clock, *j);
+  auto sum = execute(plan, *j, procs, clock, options(3, d), nullptr);
+  REQUIRE(sum.ok());
+  CHECK(sum->pass == 7);
+  // a, b and c end at 10 ms: d, e and f start in their places one after the
+  // other, with nothing recorded in between (a start waits for the new
+  // test's exec, and each record for the journal).
+  auto& at_f = procs.states_at_start["f"];
+  CHECK(at_f["a"] == "running");
+  CHECK(at_f["b"] == "running");
+  CHECK(at_f["c"] == "running");
+  CHECK(at_f["d"] == "pending");
+  CHECK(at_f["e"] == "pending");
+  // Then all six are recorded, before the next wait: g starts when d, e
+  // and f end, with a, b and c done and d, e, f running in the journal.
+  auto& at_g = procs.states_at_start["g"];
+  CHECK(at_g["a"] == "done");
+  CHECK(at_g["c"] == "done");
+  CHECK(at_g["d"] == "running");
+  CHECK(at_g["f"] == "running");
+  for (auto& r : j->jobs()) CHECK(r.state == "done");
+}
+
+TEST_CASE("run loop (fakes): a test that ends before its start was recorded is recorded started, then done") {
+  certify::test::TempDir d;
+  Plan plan;
+  for (const char* id : {"x", "y"}) plan.jobs.push_back(job(id, 0, 60));
+  plan.jobs.push_back(job("z", 10, 60));
+  auto j = journal_for(plan, d);
+  FakeClock clock;
+  FakeProcs procs(clock);
+  std::vector<std::string> events;
+  auto sum = execute(plan, *j, procs, clock, options(2, d), [&](const RunEvent& e) {
+    if (e.kind == RunEvent::Kind::job_start) events.push_back(e.job_id + " start " + std::to_string(e.attempt));
+    if (e.kind == RunEvent::Kind::job_end) events.push_back(e.job_id + " " + e.status);
+  });
+  REQUIRE(sum.ok());
+  CHECK(sum->pass == 3);
+  // x and y ended at once; z took x's place before anything was recorded.
+  CHECK(events == std::vector<std::string>{"x start 1", "y start 1", "z start 1", "x pass", "y pass", "z pass"});
+  for (auto& r : j->jobs()) {
+    CAPTURE(r.id);
+    CHECK(r.state == "done");
+    CHECK(r.status == "pass");
+    CHECK(r.attempts == 1);
+    CHECK_FALSE(r.started.empty());
+  }
+}
+
 TEST_CASE("run loop (fakes): 600 ordinary jobs never sync the journal on the scheduler's path (no checkpoint mid-run)") {
   SyncCounter counter;
   certify::test::TempDir d;
