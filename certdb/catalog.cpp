@@ -16,6 +16,7 @@
 #include <simdjson.h>
 
 #include "certdb/catalog_index.hpp"
+#include "core/text.hpp"
 
 namespace certify::certdb {
 
@@ -75,38 +76,11 @@ std::string join(const std::vector<std::string>& v, std::string_view sep) {
   return out;
 }
 
-// A JSON string literal, escaped as nlohmann::json dumps it.
-void json_string(std::string& out, std::string_view s) {
-  static constexpr char k_hex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(k_hex[c >> 4]);
-          out.push_back(k_hex[c & 15]);
-        } else {
-          out.push_back(ch);
-        }
-    }
-  }
-  out.push_back('"');
-}
-
 void json_strings(std::string& out, const std::vector<std::string>& v) {
   out.push_back('[');
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (i) out.push_back(',');
-    json_string(out, v[i]);
+    append_json_string(out, v[i]);
   }
   out.push_back(']');
 }
@@ -320,40 +294,40 @@ Result<CertificateEntry> make_entry(std::string_view record_json) {
   auto& s = e.summary;
   s.reserve(512);
   s += "{\"id\":";
-  json_string(s, e.id);
+  append_json_string(s, e.id);
   s += ",\"status\":";
-  json_string(s, e.status);
+  append_json_string(s, e.status);
   s += ",\"vendor\":";
-  json_string(s, e.vendor);
+  append_json_string(s, e.vendor);
   s += ",\"product\":";
-  json_string(s, e.product);
+  append_json_string(s, e.product);
   s += ",\"model\":";
-  json_string(s, e.model);
+  append_json_string(s, e.model);
   s += ",\"kind\":";
-  json_string(s, e.kind);
+  append_json_string(s, e.kind);
   s += ",\"classes\":";
   json_strings(s, e.classes);
   s += ",\"arch\":";
-  json_string(s, e.arch);
+  append_json_string(s, e.arch);
   s += ",\"issued\":";
-  json_string(s, e.issued);
+  append_json_string(s, e.issued);
   s += ",\"summary\":{\"pass\":" + std::to_string(counts[0]) + ",\"fail\":" + std::to_string(counts[1]) +
        ",\"skip\":" + std::to_string(counts[2]) + "},\"os\":{\"id\":";
-  json_string(s, e.os_id);
+  append_json_string(s, e.os_id);
   s += ",\"version_id\":";
-  json_string(s, e.os_version);
+  append_json_string(s, e.os_version);
   s += ",\"name\":";
-  json_string(s, os_name);
+  append_json_string(s, os_name);
   s += "},\"os_extended\":[";
   for (std::size_t i = 0; i < ext_os.size(); ++i) {
     s += i ? ",{\"id\":" : "{\"id\":";
-    json_string(s, ext_os[i].id);
+    append_json_string(s, ext_os[i].id);
     s += ",\"version_id\":";
-    json_string(s, ext_os[i].version);
+    append_json_string(s, ext_os[i].version);
     s += ",\"basis\":";
-    json_string(s, ext_os[i].basis);
+    append_json_string(s, ext_os[i].basis);
     s += ",\"date\":";
-    json_string(s, ext_os[i].date);
+    append_json_string(s, ext_os[i].date);
     s += '}';
   }
   s += "],\"os_like\":";
@@ -361,21 +335,21 @@ Result<CertificateEntry> make_entry(std::string_view record_json) {
   s += ",\"extended_products\":[";
   for (std::size_t i = 0; i < ext_products.size(); ++i) {
     s += i ? ",{\"product\":" : "{\"product\":";
-    json_string(s, ext_products[i].product);
+    append_json_string(s, ext_products[i].product);
     s += ",\"model\":";
-    json_string(s, ext_products[i].model);
+    append_json_string(s, ext_products[i].model);
     s += ",\"basis\":";
-    json_string(s, ext_products[i].basis);
+    append_json_string(s, ext_products[i].basis);
     s += ",\"date\":";
-    json_string(s, ext_products[i].date);
+    append_json_string(s, ext_products[i].date);
     s += '}';
   }
   s += ']';
   if (status == "withdrawn") {
     s += ",\"withdrawn\":{\"reason\":";
-    json_string(s, reason);
+    append_json_string(s, reason);
     s += ",\"date\":";
-    json_string(s, withdrawn_date);
+    append_json_string(s, withdrawn_date);
     s += '}';
   }
   s += '}';
@@ -385,21 +359,21 @@ Result<CertificateEntry> make_entry(std::string_view record_json) {
   r += '[';
   for (std::string_view f : {std::string_view(e.id), std::string_view(e.status), std::string_view(e.vendor),
                              std::string_view(e.product), std::string_view(e.model), std::string_view(e.kind)}) {
-    json_string(r, f);
+    append_json_string(r, f);
     r += ',';
   }
   json_strings(r, e.classes);
   for (std::string_view f : {std::string_view(e.os_id), std::string_view(e.os_version), os_name,
                              std::string_view(e.arch), std::string_view(e.issued)}) {
     r += ',';
-    json_string(r, f);
+    append_json_string(r, f);
   }
   r += ',' + std::to_string(counts[0]) + ',' + std::to_string(counts[1]) + ',' + std::to_string(counts[2]) + ",[";
   for (std::size_t i = 0; i < ext_os.size(); ++i) {
     r += i ? ",[" : "[";
-    json_string(r, ext_os[i].id);
+    append_json_string(r, ext_os[i].id);
     r += ',';
-    json_string(r, ext_os[i].version);
+    append_json_string(r, ext_os[i].version);
     r += ']';
   }
   r += "],";
@@ -407,13 +381,13 @@ Result<CertificateEntry> make_entry(std::string_view record_json) {
   r += ",[";
   for (std::size_t i = 0; i < ext_products.size(); ++i) {
     r += i ? ",[" : "[";
-    json_string(r, ext_products[i].product);
+    append_json_string(r, ext_products[i].product);
     r += ',';
-    json_string(r, ext_products[i].model);
+    append_json_string(r, ext_products[i].model);
     r += ']';
   }
   r += "],";
-  json_string(r, reason);
+  append_json_string(r, reason);
   r += ']';
 
   e.model_text = lower(e.product) + '\t' + lower(e.model) + e.model_text;

@@ -18,6 +18,12 @@ bool is_valid_utf8(std::string_view in);
 // truncation).
 std::size_t utf8_sequence_length(std::string_view in, std::size_t i);
 
+// `s` (valid UTF-8) as a JSON string literal appended to `out`, escaped as
+// nlohmann::json dumps it (ensure_ascii off): \" \\ \b \f \n \r \t, the
+// other control characters as \u00xx, every other byte as it is. For the
+// writers that print JSON text without building a document first.
+void append_json_string(std::string& out, std::string_view s);
+
 // Text for HTML element content and attribute values: & < > " ' escaped.
 std::string html_escape(std::string_view s);
 

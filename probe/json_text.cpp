@@ -9,7 +9,6 @@
 
 #include <charconv>
 #include <cstdint>
-#include <cstdio>
 #include <string_view>
 
 #include "core/text.hpp"
@@ -35,10 +34,9 @@ void append_dumped(std::string& out, const json& v, int level) {
   }
 }
 
-// As nlohmann's serializer with ensure_ascii off: \" \\ \b \f \n \r \t, the
-// other control characters as \u00xx, everything else as it is. A string
-// that is not valid UTF-8 goes to nlohmann's serializer, whose replacement
-// rules (which bytes one U+FFFD stands for) stay the rule.
+// As nlohmann's serializer with ensure_ascii off (append_json_string). A
+// string that is not valid UTF-8 goes to nlohmann's serializer, whose
+// replacement rules (which bytes one U+FFFD stands for) stay the rule.
 void append_string(std::string& out, std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (static_cast<unsigned char>(s[i]) < 0x80) continue;
@@ -49,27 +47,7 @@ void append_string(std::string& out, std::string_view s) {
     }
     i += len - 1;
   }
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char esc[8];
-          std::snprintf(esc, sizeof esc, "\\u%04x", static_cast<unsigned>(c));
-          out += esc;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
+  append_json_string(out, s);
 }
 
 template <typename Int>

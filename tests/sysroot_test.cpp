@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "core/files.hpp"
 #include "core/text.hpp"
@@ -98,6 +99,20 @@ TEST_CASE("sha256_hex: the FIPS 180-2 examples, a million bytes and binary data"
         "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
   CHECK(certify::sha256_hex(std::string_view("\0\xff", 2)) ==
         "06eb7d6a69ee19e5fbdf749018d3d2abfa04bcbd1365db312eb86dc7169389b8");
+}
+
+TEST_CASE("append_json_string: nlohmann's text of the same string, every control character and UTF-8") {
+  std::vector<std::string> cases = {"", "plain", "quote \" backslash \\ slash /", "\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+                                    std::string("nul\0inside", 10), "\x7f del"};
+  std::string controls;
+  for (int c = 1; c < 0x20; ++c) controls.push_back(static_cast<char>(c));
+  cases.push_back(controls);
+  for (const auto& s : cases) {
+    CAPTURE(s);
+    std::string out = "x";
+    certify::append_json_string(out, s);
+    CHECK(out == "x" + nlohmann::json(s).dump());
+  }
 }
 
 TEST_CASE("html_escape: the five characters that matter in content and attributes") {
