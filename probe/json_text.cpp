@@ -57,6 +57,24 @@ void append_integer(std::string& out, Int v) {
   out.append(buf, end);
 }
 
+// An array as dump(2) prints it: "[]" when empty, else each element on a
+// line of its own at level + 1 (written by `element`) and "]" on its own.
+template <typename Items, typename Element>
+void append_array(std::string& out, const Items& items, int level, Element element) {
+  if (items.empty()) {
+    out += "[]";
+    return;
+  }
+  out += '[';
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    newline(out, level + 1);
+    element(items[i]);
+  }
+  newline(out, level);
+  out += ']';
+}
+
 // An object's members one by one: "{", then `"key": value` lines, then "}"
 // on its own line ("{}" when it got none).
 class ObjectWriter {
@@ -160,22 +178,10 @@ void append_json(std::string& out, const json& v, int level) {
       o.close();
       return;
     }
-    case json::value_t::array: {
-      const auto& a = v.get_ref<const json::array_t&>();
-      if (a.empty()) {
-        out += "[]";
-        return;
-      }
-      out += '[';
-      for (std::size_t i = 0; i < a.size(); ++i) {
-        if (i) out += ',';
-        newline(out, level + 1);
-        append_json(out, a[i], level + 1);
-      }
-      newline(out, level);
-      out += ']';
+    case json::value_t::array:
+      append_array(out, v.get_ref<const json::array_t&>(), level,
+                   [&](const json& e) { append_json(out, e, level + 1); });
       return;
-    }
     case json::value_t::string:
       append_string(out, v.get_ref<const std::string&>());
       return;
@@ -207,18 +213,7 @@ std::string inventory_json_text(const Inventory& inv) {
   ObjectWriter top(out, 0);
   top.value("cpu", inv.cpu);
   top.key("devices");
-  if (inv.devices.empty()) {
-    out += "[]";
-  } else {
-    out += '[';
-    for (std::size_t i = 0; i < inv.devices.size(); ++i) {
-      if (i) out += ',';
-      newline(out, 2);
-      append_device(out, inv.devices[i], 2);
-    }
-    newline(out, 1);
-    out += ']';
-  }
+  append_array(out, inv.devices, 1, [&](const Device& d) { append_device(out, d, 2); });
   top.value("memory", inv.memory);
   top.value("os", inv.os);
   top.key("schema_version");
@@ -227,21 +222,12 @@ std::string inventory_json_text(const Inventory& inv) {
   top.value("system", inv.system);
   top.string("tool_version", inv.tool_version);
   top.key("warnings");
-  if (inv.warnings.empty()) {
-    out += "[]";
-  } else {
-    out += '[';
-    for (std::size_t i = 0; i < inv.warnings.size(); ++i) {
-      if (i) out += ',';
-      newline(out, 2);
-      ObjectWriter w(out, 2);
-      w.string("message", inv.warnings[i].message);
-      w.string("source", inv.warnings[i].source);
-      w.close();
-    }
-    newline(out, 1);
-    out += ']';
-  }
+  append_array(out, inv.warnings, 1, [&](const auto& warning) {
+    ObjectWriter w(out, 2);
+    w.string("message", warning.message);
+    w.string("source", warning.source);
+    w.close();
+  });
   top.close();
   out += '\n';
   return out;
