@@ -309,7 +309,7 @@ void run(RunArgs& a, int& exit_code) {
     if (std::string_view(*e).rfind("CERTIFY_", 0) != 0) o.base_env.emplace_back(*e);
   o.param_env = params;
   o.before_durable = [&] { return deferred ? deferred->wait() : ok_status(); };
-  if (!make_journal) results_doc.emplace(setup.plan, records);
+  if (resuming) results_doc.emplace(setup.plan, records);  // a new run's is made with its journal
   o.recorded = [&](const runner::JobRecord& r) { results_doc->update(r); };
   o.idle = [&] { return results_doc && results_doc->print_one(); };
 
