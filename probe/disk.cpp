@@ -83,10 +83,13 @@ void probe_disk(ProbeContext& ctx) {
       p["adapter"] = parent;
       // virtio_blk has no model of its own: the PCI function names it.
       if (d.model.empty())
-        if (const Device* a = ctx.inv.find(parent)) {
-          d.vendor = a->vendor;
-          d.model = a->model;
-        }
+        ctx.on_devices([id = d.id, parent](Inventory& inv) {
+          const Device* a = inv.find(parent);
+          Device* disk = a ? inv.find(id) : nullptr;
+          if (!disk) return;
+          disk->vendor = a->vendor;
+          disk->model = a->model;
+        });
     }
   }
 }

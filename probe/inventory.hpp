@@ -67,7 +67,8 @@ struct Inventory {
   // id -> position in `devices`, so find() is O(1) with thousands of SR-IOV
   // functions. Kept by upsert(); rebuilt by find() when `devices` was changed
   // directly (its size differs, or a sort left an entry pointing elsewhere).
-  // Not for concurrent use (probes run on one thread).
+  // Not for concurrent use: each group of probes has an inventory of its own
+  // (registry.cpp).
   mutable std::unordered_map<std::string, std::size_t> index_;
 };
 

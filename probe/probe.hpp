@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -50,8 +51,21 @@ struct ProbeContext {
   // probes both use them): read_smbios().
   mutable std::shared_ptr<const std::optional<smbios::Tables>> smbios = {};
 
+  // Set while a device probe runs away from the PCI functions, on its own
+  // thread and inventory (registry.cpp): the changes it makes to devices
+  // other probes found wait here for its turn in the merge. Null: they are
+  // made at once, on `inv`.
+  std::vector<std::function<void(Inventory&)>>* deferred = nullptr;
+
   void warn(std::string_view source, std::string message) const {
     inv.warn(std::string(source), std::move(message));
+  }
+  // A change to devices that other probes add (a PCI function this probe's
+  // devices hang below): made on the inventory that holds them, at this
+  // probe's place in the order of the probes. It finds them by id.
+  void on_devices(std::function<void(Inventory&)> change) const {
+    if (deferred) deferred->push_back(std::move(change));
+    else change(inv);
   }
   bool live() const { return root.is_live() && options.live_queries; }
 };
@@ -61,13 +75,21 @@ struct ClassProbe {
   std::string_view summary;  // one line for --help
   bool devices;              // adds devices (else fills a section of the inventory)
   void (*run)(ProbeContext&);
+  // Probes of one group run in the registry's order on one thread and
+  // inventory; the groups run at the same time (registry.cpp).
+  int group;
 };
 
 // All probes, in the order they run (registry.cpp: the one list).
 std::span<const ClassProbe> class_probes();
 
-// Runs the selected probes. An error only when nothing could be read.
+// Runs the selected probes, their groups on threads of their own, and
+// merges what each found in the registry's order. An error only when
+// nothing could be read.
 Result<Inventory> probe_all(const Sysroot& root, const ProbeOptions& options);
+// The same probes one after another on one inventory, each change made at
+// once: the result probe_all() must equal byte for byte (the tests compare).
+Result<Inventory> probe_all_in_order(const Sysroot& root, const ProbeOptions& options);
 
 // Default location of hwdata/: installed data dir, else the source tree.
 std::filesystem::path default_hwdata_dir();

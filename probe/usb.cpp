@@ -68,11 +68,13 @@ void probe_usb(ProbeContext& ctx) {
     if (u.port_path.rfind("usb", 0) == 0) {
       // A root hub is the controller's own port: a bus number on it.
       if (auto bdf = pci_ancestor(*canon))
-        if (Device* hc = ctx.inv.find("pci:" + *bdf)) {
+        ctx.on_devices([id = "pci:" + *bdf, bus = u.busnum](Inventory& inv) {
+          Device* hc = inv.find(id);
+          if (!hc) return;
           auto& b = hc->props["usb_buses"];
           if (!b.is_array()) b = nlohmann::json::array();
-          if (u.busnum) b.push_back(*u.busnum);
-        }
+          if (bus) b.push_back(*bus);
+        });
       continue;
     }
     Device& d = ctx.inv.upsert("usb:" + u.port_path);
