@@ -1,6 +1,10 @@
 // certify probe as a user runs it: formats, class filter, errors, exit codes.
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <pugixml.hpp>
 
 #include <algorithm>
@@ -69,6 +73,28 @@ TEST_CASE("certify probe --anonymize -o FILE writes hashed identifiers") {
   auto text = certify::test::run_command({"cat", out}).out;
   auto j = nlohmann::json::parse(text);
   CHECK(j["os"]["hostname"].get<std::string>().rfind("anon:", 0) == 0);
+}
+
+TEST_CASE("certify probe -o FIFO writes into it and leaves it a FIFO (as /dev/null stays a device)") {
+  certify::test::TempDir t;
+  const std::string fifo = (t / "out").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // Opened for reading first, without waiting: certify's open for writing
+  // then finds a reader, and its ~750 bytes fit in the pipe.
+  int rd = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  REQUIRE(rd >= 0);
+  auto r = run_command({certify_bin(), "probe", "--sysroot", fixture("vm-virtio").string(), "--class", "os",
+                        "--no-live", "-o", fifo});
+  std::string got;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(rd, buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+  ::close(rd);
+  CHECK(r.exit_code == 0);
+  struct stat st {};
+  REQUIRE(::lstat(fifo.c_str(), &st) == 0);
+  CHECK(S_ISFIFO(st.st_mode));
+  REQUIRE(!got.empty());
+  CHECK(nlohmann::json::parse(got)["os"]["id"] == "debian");
 }
 
 TEST_CASE("certify front: probe runs without certify-full, run and builtin go to certify-run, the rest to certify-full") {
