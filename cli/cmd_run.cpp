@@ -308,7 +308,19 @@ void run(RunArgs& a, int& exit_code) {
   for (char** e = environ; *e; ++e)
     if (std::string_view(*e).rfind("CERTIFY_", 0) != 0) o.base_env.emplace_back(*e);
   o.param_env = params;
-  o.before_durable = [&] { return deferred ? deferred->wait() : ok_status(); };
+  // The run's own files, then the logs and results of the tests before it:
+  // without this they reach the disk only with the next writeback (~30 s).
+  // syncfs fails once for a write error anywhere on that file system since
+  // it was last asked, which a test may cause on purpose (the memory suite
+  // poisons a dirty page of a file there): the run goes on and says so; the
+  // journal's own syncs fail the run.
+  o.before_durable = [&]() -> Status {
+    if (deferred)
+      if (auto st = deferred->wait(); !st) return st;
+    if (auto st = runner::sync_file_system(o.run_dir); !st)
+      std::cerr << "certify: warning: " << st.message() << " (the logs of the tests before may not survive a crash)\n";
+    return ok_status();
+  };
   if (resuming) results_doc.emplace(setup.plan, records);  // a new run's is made with its journal
   o.recorded = [&](const runner::JobRecord& r) { results_doc->update(r); };
   o.idle = [&] { return results_doc && results_doc->print_one(); };

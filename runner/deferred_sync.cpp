@@ -54,6 +54,16 @@ Status DeferredSync::wait() {
   return ok_status();
 }
 
+Status sync_file_system(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return make_error(path.string() + ": cannot open to sync: " + std::strerror(errno));
+  int rc = ::syncfs(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return make_error(path.string() + ": cannot sync its file system: " + std::strerror(err));
+  return ok_status();
+}
+
 Status write_file_replace(const std::filesystem::path& path, std::string_view data) {
   std::filesystem::path tmp = path;
   tmp += ".tmp." + std::to_string(::getpid());

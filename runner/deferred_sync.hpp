@@ -55,4 +55,9 @@ class DeferredSync {
 // DeferredSync of `path` and its folder).
 Status write_file_replace(const std::filesystem::path& path, std::string_view data);
 
+// syncfs(2) of the file system that holds `path`: everything written to it
+// reaches the disk. It fails, once, for a write error anywhere on that file
+// system that no syncfs reported yet, whoever's file it was.
+Status sync_file_system(const std::filesystem::path& path);
+
 }  // namespace certify::runner

@@ -369,7 +369,7 @@ Result<RunSummary> execute(const Plan& plan, const JournalSource& source, std::v
     return n;
   };
 
-  bool stopping = false, setup_durable = false;
+  bool stopping = false;
   std::size_t quick_turns = 0;  // turns in a row that started tests and recorded nothing
   auto last_tick = clock.now();
   while (true) {
@@ -401,10 +401,8 @@ Result<RunSummary> execute(const Plan& plan, const JournalSource& source, std::v
         if (auto st = record(); !st) return fail(st);
         // Made first: what before_durable syncs includes the journal.
         if (auto st = ensure_journal(); !st) return fail(st);
-        if (o.before_durable && !setup_durable) {
+        if (o.before_durable)
           if (auto st = o.before_durable(); !st) return fail(st);
-          setup_durable = true;
-        }
         if (auto st = mark_running(*next, started_wall, true); !st) return fail(st);
       }
       Result<Launch> launch = make_error("");

@@ -33,9 +33,10 @@ struct RunOptions {
   std::string boot_id;                    // this boot (/proc/sys/kernel/random/boot_id)
   std::vector<std::string> base_env;      // environment handed to every test
   std::vector<std::string> param_env;     // CERTIFY_PARAM_* from the command line; override suite params
-  // Called once before the first job that may take the kernel down (it
-  // expects a reboot or holds the system lock) starts: what the run wrote
-  // before its first job must be on disk by then (DeferredSync::wait).
+  // Called before each job that may take the kernel down (it expects a
+  // reboot or holds the system lock) starts, after the journal recorded
+  // everything before it: what the run and its tests wrote until then must
+  // be on disk (DeferredSync::wait, sync_file_system).
   std::function<Status()> before_durable;
   // Called with a job's record each time the journal committed a change of
   // it (ResultsDocument::update keeps results.json's text up to date).

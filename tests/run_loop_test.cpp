@@ -380,8 +380,8 @@ TEST_CASE("run loop (fakes): the journal is synced to disk before a job that exp
   auto sum = execute(plan, *j, procs, clock, o, nullptr);
   REQUIRE(sum.ok());
   CHECK(sum->pass == 6);
-  // The run's own files are made durable once, before "crash", the first job that may take the kernel down.
-  CHECK(before_durable == std::vector<std::size_t>{2});
+  // What the run and its tests wrote is made durable before each job that may take the kernel down.
+  CHECK(before_durable == std::vector<std::size_t>{2, 4});
   REQUIRE(procs.synced_at_start.size() == 6);
   CHECK(procs.synced_at_start["crash"]);
   CHECK(procs.synced_at_start["inject"]);
@@ -592,7 +592,7 @@ TEST_CASE("run loop (fakes): a failed sync of the run's files stops the run befo
 }
 
 TEST_CASE("deferred sync: syncs files and folders on its thread; a missing one is an error naming it; "
-          "write_file_replace replaces whole") {
+          "write_file_replace replaces whole; sync_file_system") {
   certify::test::TempDir d;
   REQUIRE(write_file_replace(d / "a.json", "{\"v\": 1}\n").ok());
   REQUIRE(write_file_replace(d / "a.json", "{\"v\": 2}\n").ok());
@@ -629,6 +629,11 @@ TEST_CASE("deferred sync: syncs files and folders on its thread; a missing one i
   CHECK(st2.message().find((d / "no-such-dir").string()) != std::string::npos);
   CHECK_FALSE(later_called);
   CHECK_FALSE(std::filesystem::exists(d / "q.json"));
+  // The file system of a path, whole (before a job that may take the kernel down).
+  CHECK(sync_file_system(d.path()).ok());
+  auto st3 = sync_file_system(d / "gone");
+  REQUIRE_FALSE(st3.ok());
+  CHECK(st3.message() == (d / "gone").string() + ": cannot open to sync: No such file or directory");
 }
 
 TEST_CASE("run loop (fakes): events come in order with consistent counters; a resume says so") {
