@@ -668,9 +668,10 @@ TEST_CASE("run: Ctrl-C (SIGINT) stops cleanly, marks running jobs interrupted, a
                             "grep -E '^Sig(Blk|Ign):' /proc/self/status | tr -d ' \\t' > \"$CERTIFY_WORKDIR/signals\"\n",
                             0755).ok());
   REQUIRE(write_file_atomic(d / "suites/c/long.sh",
-                            "#!/bin/sh\necho $$ > \"$RUNNER_TEST_LOG/$CERTIFY_JOB.tmp\"\n"
+                            "#!/bin/sh\n[ -e \"$RUNNER_TEST_LOG/quick\" ] || echo 'the first attempt, interrupted'\n"
+                            "echo $$ > \"$RUNNER_TEST_LOG/$CERTIFY_JOB.tmp\"\n"
                             "mv \"$RUNNER_TEST_LOG/$CERTIFY_JOB.tmp\" \"$RUNNER_TEST_LOG/$CERTIFY_JOB.pid\"\n"
-                            "[ -e \"$RUNNER_TEST_LOG/quick\" ] || sleep 30\n", 0755).ok());
+                            "if [ -e \"$RUNNER_TEST_LOG/quick\" ]; then echo again; else sleep 30; fi\n", 0755).ok());
   std::vector<std::string> args = {certify_bin(), "run", "--inventory", (fixture("suites") / "run-inventory.json").string(),
                                    "--suites", (d / "suites").string(), "--results", (d / "results").string(),
                                    "--run-id", "r", "-j", "2", "--grace", "5"};
@@ -723,6 +724,8 @@ TEST_CASE("run: Ctrl-C (SIGINT) stops cleanly, marks running jobs interrupted, a
   REQUIRE(signals.ok());
   CHECK(*signals == "SigBlk:0000000000000000\nSigIgn:0000000000000000\n");
 
+  CHECK(*read_file(d / "results/r/logs/c.long1@system/stdout.log") == "the first attempt, interrupted\n");
+
   REQUIRE(write_file_atomic(d / "log/quick", "").ok());
   auto out = run_command({certify_bin(), "run", "--resume", "--results", (d / "results").string()}, {logenv});
   INFO(out.err);
@@ -732,6 +735,9 @@ TEST_CASE("run: Ctrl-C (SIGINT) stops cleanly, marks running jobs interrupted, a
   CHECK(r["c.limits"]["attempts"] == 1);
   CHECK(r["c.long1"]["attempts"] == 2);
   CHECK(r["c.tail2"]["attempts"] == 1);
+  // A rerun's log holds its own output only: the start empties the old one.
+  CHECK(*read_file(d / "results/r/logs/c.long1@system/stdout.log") == "again\n");
+  CHECK(*read_file(d / "results/r/logs/c.limits@system/stdout.log") == "");
 }
 
 TEST_CASE("packaging/certify-resume.service: a valid unit whose command resumes an unfinished run") {
