@@ -14,6 +14,7 @@
 
 #include "certify_config.h"
 #include "core/files.hpp"
+#include "runner/launch_maker.hpp"
 #include "runner/scheduler.hpp"
 
 namespace certify::runner {
@@ -322,8 +323,8 @@ Result<RunSummary> execute(const Plan& plan, const JournalSource& source, std::v
   // The critical path of a run is, for each worker, one job's end to the
   // next job's start: every millisecond there is lost once per job. So the
   // loop starts the next jobs before it records the ended ones and the
-  // started ones in the journal, and it prepares launches (log folder and
-  // files, environment) ahead while the workers are busy. A crash between a
+  // started ones in the journal, and launches (log folder and files,
+  // environment) are made ahead on a thread (LaunchMaker). A crash between a
   // start or an end and its record loses nothing a resume cannot redo: an
   // ended job not yet recorded still says running and a started one still
   // says pending, and both run again, as any job in flight at a crash does.
@@ -332,8 +333,7 @@ Result<RunSummary> execute(const Plan& plan, const JournalSource& source, std::v
   // "running", is committed and synced before it starts.
   std::vector<Ended> ended;
   std::vector<std::pair<std::size_t, system_clock::time_point>> unrecorded;  // started, not yet marked running
-  std::map<std::size_t, Launch> prepared;
-  std::vector<bool> unpreparable(plan.jobs.size(), false);  // its start reports why
+  LaunchMaker launches([&](std::size_t i) { return make_launch(plan.jobs[i], o, after_reboot[i]); });
   // Starts first: a test that ended in the turns that started it (a quick
   // one, see below) is among both.
   auto record = [&]() -> Status {
@@ -405,13 +405,7 @@ Result<RunSummary> execute(const Plan& plan, const JournalSource& source, std::v
           if (auto st = o.before_durable(); !st) return fail(st);
         if (auto st = mark_running(*next, started_wall, true); !st) return fail(st);
       }
-      Result<Launch> launch = make_error("");
-      if (auto p = prepared.find(*next); p != prepared.end()) {
-        launch = std::move(p->second);
-        prepared.erase(p);
-      } else {
-        launch = make_launch(j, o, after_reboot[*next]);
-      }
+      Result<Launch> launch = launches.take(*next);
       Result<int> pid = launch ? procs.start(*launch) : Result<int>(launch.error());
       if (!pid) {
         if (!durable)
@@ -457,26 +451,21 @@ Result<RunSummary> execute(const Plan& plan, const JournalSource& source, std::v
         continue;
       }
     }
-    // Prepare one upcoming launch per turn, so an end that comes meanwhile
-    // waits for one preparation at most; then look again without blocking.
-    bool preparing = false;
-    if (!stopping) {
-      for (auto i : sched.upcoming(ahead)) {
-        if (prepared.count(i) || unpreparable[i] || (plan.jobs[i].test.needs_root && !o.is_root)) continue;
-        auto l = make_launch(plan.jobs[i], o, after_reboot[i]);
-        if (l) prepared.emplace(i, std::move(*l));
-        else unpreparable[i] = true;
-        preparing = true;
-        break;
-      }
+    // The upcoming launches are made on the maker's thread, a batch at a
+    // time: when one per worker is left, the next 4 per worker.
+    if (!stopping && launches.outstanding() <= ahead) {
+      auto next = sched.upcoming(4 * ahead);
+      std::erase_if(next, [&](std::size_t i) { return plan.jobs[i].test.needs_root && !o.is_root; });
+      launches.want(next);
     }
-    // Then the caller's own work, a piece per turn (results.json's parts).
-    if (!preparing && o.idle) preparing = o.idle();
+    // The caller's own work, a piece per turn (results.json's parts); then
+    // look again without blocking.
+    bool more_idle_work = o.idle && o.idle();
     // Wait until a child ends or the nearest deadline.
     auto now = clock.now();
     auto wake = now + milliseconds(500);
     for (const auto& [pid, r] : running) wake = std::min(wake, r.kill_at ? *r.kill_at : r.deadline);
-    auto ms = preparing ? 0 : std::max<milliseconds::rep>(0, duration_cast<milliseconds>(wake - now).count() + 1);
+    auto ms = more_idle_work ? 0 : std::max<milliseconds::rep>(0, duration_cast<milliseconds>(wake - now).count() + 1);
     take_exits(procs.wait(milliseconds(ms)));
     now = clock.now();
     for (auto& [pid, r] : running) {
@@ -496,7 +485,7 @@ Result<RunSummary> execute(const Plan& plan, const JournalSource& source, std::v
   }
   // Launches prepared for jobs an interrupt kept from starting: their empty
   // log folders go, so the run's logs are those of jobs that ran.
-  for (const auto& [i, l] : prepared) {
+  for (const auto& l : launches.stop()) {
     std::error_code ec;
     for (const auto& f : {l.stdout_path, l.stderr_path})
       if (std::filesystem::file_size(f, ec) == 0 && !ec) std::filesystem::remove(f, ec);

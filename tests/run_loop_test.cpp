@@ -6,6 +6,8 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <future>
+#include <latch>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -13,6 +15,7 @@
 
 #include "core/files.hpp"
 #include "runner/deferred_sync.hpp"
+#include "runner/launch_maker.hpp"
 #include "runner/progress.hpp"
 #include "runner/run.hpp"
 #include "testutil.hpp"
@@ -930,4 +933,68 @@ TEST_CASE("run loop (fakes): results.json kept up to date from the records is th
       CHECK(printed == 7);
     }
   }
+}
+
+TEST_CASE("launch maker: made ahead on its thread; one not begun is made by take() on the caller's thread, one being "
+          "made is waited for; each made once; errors pass through; stop() returns the ones never taken") {
+  std::mutex m;
+  std::map<std::size_t, int> calls;
+  std::map<std::size_t, std::thread::id> made_on;
+  std::latch zero_begun(1), zero_may_end(1), seven_begun(1), seven_may_end(1);
+  LaunchMaker maker([&](std::size_t i) -> Result<Launch> {
+    {
+      std::lock_guard lock(m);
+      ++calls[i];
+      made_on[i] = std::this_thread::get_id();
+    }
+    if (i == 0) {
+      zero_begun.count_down();
+      zero_may_end.wait();
+    }
+    if (i == 7) {
+      seven_begun.count_down();
+      seven_may_end.wait();
+    }
+    if (i == 3) return make_error("job 3: cannot create its log folder");
+    Launch l;
+    l.argv = {"job" + std::to_string(i)};
+    return l;
+  });
+  auto caller = std::this_thread::get_id();
+  maker.want({0, 1, 2, 3});
+  maker.want({1, 0});  // known ones are not queued again
+  zero_begun.wait();   // the thread holds 0; 1, 2 and 3 wait in the queue
+  CHECK(maker.outstanding() == 4);
+  auto one = maker.take(1);  // not begun: made here
+  REQUIRE(one.ok());
+  CHECK(one->argv[0] == "job1");
+  CHECK(made_on[1] == caller);
+  CHECK(maker.outstanding() == 3);
+  auto zero = std::async(std::launch::async, [&] { return maker.take(0); });
+  CHECK(zero.wait_for(milliseconds(50)) == std::future_status::timeout);  // waits for the thread's
+  zero_may_end.count_down();
+  auto z = zero.get();
+  REQUIRE(z.ok());
+  CHECK(z->argv[0] == "job0");
+  CHECK(made_on[0] != caller);
+  auto three = maker.take(3);  // an error, made on either thread, is the take's
+  REQUIRE_FALSE(three.ok());
+  CHECK(three.message() == "job 3: cannot create its log folder");
+  auto five = maker.take(5);  // never wanted: made here
+  REQUIRE(five.ok());
+  CHECK(made_on[5] == caller);
+  // 2 was made on the thread (in order, before 7) and never taken; 7 is being made when stop() comes.
+  maker.want({7});
+  seven_begun.wait();
+  auto stopped = std::async(std::launch::async, [&] { return maker.stop(); });
+  CHECK(stopped.wait_for(milliseconds(50)) == std::future_status::timeout);  // finishes 7 first
+  seven_may_end.count_down();
+  auto left = stopped.get();
+  std::vector<std::string> names;
+  for (const auto& l : left) names.push_back(l.argv[0]);
+  CHECK(names == std::vector<std::string>{"job2", "job7"});
+  for (const auto& [i, n] : calls) CHECK_MESSAGE(n == 1, "job ", i, " made ", n, " times");
+  CHECK(maker.outstanding() == 0);
+  maker.want({9});  // after stop(): nothing is made
+  CHECK(maker.outstanding() == 0);
 }
