@@ -22,10 +22,14 @@ namespace {
 // disk 11, usb 16 (92). Two groups, not more: the guest's CPUs are threads
 // of a 2-CPU host, and a third (system, memory, usb apart) was slower in
 // the same boot (best of 10: 317 ms, two groups 267, one 344; host load 3).
-// The guest's CPU time grows ~40% with the second thread, also with both
-// threads held on one vCPU (taskset): TCG's cost of a second thread, not
-// time spent waiting. On this host a full probe takes ~1 ms more CPU
-// (9.3 -> 10.1 ms best of 18) and --class os, which starts no thread, none.
+// The guest's CPU time grows 25-40% when the two threads run on two vCPUs
+// (266 -> 331 ms best of 8, wall 270 -> 218); held on one vCPU (taskset)
+// it is one thread's (267 and 253 ms): most likely the vCPUs' waits for
+// the host's two CPUs (shared with QEMU and other work), which the guest
+// counts as its threads' time. With the host busy (load 4) the full probe was
+// slower than one thread (best of 15: 390 vs 370 ms). On this host a full
+// probe takes ~1 ms more CPU (9.3 -> 10.1 ms best of 18); --class os,
+// which starts no thread, none.
 constexpr int k_devices_group = 0;  // the PCI functions and the probes that enrich them
 constexpr int k_group_count = 2;
 
