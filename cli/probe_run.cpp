@@ -3,8 +3,6 @@
 // command line. No CLI11 and no iostreams here (probe_run.hpp says why).
 #include "cli/probe_run.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -70,25 +68,6 @@ void write_all(int fd, std::string_view text, const char* what) {
     if (n <= 0) throw CommandError(std::string("cannot write ") + what + ": " + std::strerror(n < 0 ? errno : EIO));
     text.remove_prefix(static_cast<std::size_t>(n));
   }
-}
-
-// -o FILE: a file is replaced whole (a temporary file renamed over it);
-// what exists and is neither a file nor a directory (/dev/null, a FIFO, a
-// terminal) is written where it is: the rename made /dev/null a regular
-// file when root ran `certify probe -o /dev/null`.
-void write_output(const std::string& path, std::string_view text) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
-    if (auto written = write_file_atomic(path, text); !written) throw CommandError(written.message());
-    return;
-  }
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) throw CommandError("cannot open " + path + ": " + std::strerror(errno));
-  struct Close {
-    int fd;
-    ~Close() { ::close(fd); }
-  } closer{fd};
-  write_all(fd, text, path.c_str());
 }
 
 // --record DIR: copy the probed subset of the sysroot into a new fixture.
@@ -198,8 +177,8 @@ void run_probe(const ProbeArgs& a) {
   const std::string text = output_text(*inv, a);
   if (a.output.empty() || a.output == "-") {
     write_all(1, text, "standard output");
-  } else {
-    write_output(a.output, text);
+  } else if (auto st = write_file_atomic(a.output, text); !st) {  // /dev/null stays a device
+    throw CommandError(st.message());
   }
   // One write for all warnings.
   std::string warnings;

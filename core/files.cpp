@@ -4,6 +4,7 @@
 #include "certify_config.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -49,22 +50,37 @@ Result<std::string> read_file(const std::filesystem::path& path, std::size_t max
   return out;
 }
 
+namespace {
+
+Status write_all(int fd, const std::filesystem::path& path, std::string_view data) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return make_error(errno_text(path, "cannot write"));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return ok_status();
+}
+
+}  // namespace
+
 Status write_file_atomic(const std::filesystem::path& path, std::string_view data, unsigned mode) {
+  if (struct stat st {}; ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    Fd f(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (f.fd < 0) return make_error(errno_text(path, "cannot open"));
+    return write_all(f.fd, path, data);
+  }
   std::filesystem::path tmp = path;
   tmp += ".tmp." + std::to_string(::getpid());
   {
     Fd f(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
     if (f.fd < 0) return make_error(errno_text(tmp, "cannot create"));
-    std::size_t done = 0;
-    while (done < data.size()) {
-      ssize_t n = ::write(f.fd, data.data() + done, data.size() - done);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        auto e = errno_text(tmp, "cannot write");
-        ::unlink(tmp.c_str());
-        return make_error(e);
-      }
-      done += static_cast<std::size_t>(n);
+    if (auto st = write_all(f.fd, tmp, data); !st) {
+      ::unlink(tmp.c_str());
+      return st;
     }
     if (::fsync(f.fd) != 0) {
       auto e = errno_text(tmp, "cannot fsync");

@@ -16,6 +16,9 @@ Result<std::string> read_file(const std::filesystem::path& path,
 
 // Writes to a temporary file in the same directory, fsyncs it and renames it
 // over `path`, so readers see the old or the new content, never a torn file.
+// What exists there and is neither a file nor a folder (/dev/null, a FIFO, a
+// terminal: `-o /dev/null`) is written where it is: a rename would replace
+// it with a regular file, and root may rename over /dev/null.
 Status write_file_atomic(const std::filesystem::path& path, std::string_view data,
                          unsigned mode = 0644);
 

@@ -173,6 +173,10 @@ Result<std::string> public_key_pem(const Key& key) {
 Status write_key_file(const std::filesystem::path& path, std::string_view pem, bool is_private, bool overwrite) {
   if (!overwrite && std::filesystem::symlink_status(path).type() != std::filesystem::file_type::not_found)
     return make_error(path.string() + " already exists (use --force to replace it)");
+  // --force over /dev/null or a FIFO: a rename would put a regular file in
+  // its place (as root, in /dev), and a key goes to a file only.
+  if (struct stat st {}; ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    return make_error(path.string() + " is not a regular file: a key is written to a file only");
   // Built under a temporary name with its final mode from the start, so a
   // private key is never readable by others, not even for a moment.
   auto tmp = path;

@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "core/files.hpp"
 #include "submit/bundle.hpp"
@@ -212,6 +213,15 @@ TEST_CASE("bundle: byte-identical for the same results, whatever the thread coun
   CHECK(one.members == 3 + 6 * 3);
   CHECK(two.output_bytes == fs::file_size(d / "two.cbundle"));
   CHECK(two.output_bytes < two.input_bytes);
+  // Into a FIFO (as into /dev/null): written where it is, the same bytes, and it stays a FIFO.
+  auto fifo = d / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::string piped;
+  std::thread reader([&] { piped = slurp(fifo); });
+  bundle(run, fifo, {}, 1);
+  reader.join();
+  CHECK(piped == slurp(d / "one.cbundle"));
+  CHECK(fs::is_fifo(fs::symlink_status(fifo)));
 
   // The manifest: contract, sorted, hashes of the real files, journal left out.
   CHECK(test::schema_errors(one.manifest, "schemas/manifest.schema.json") == "");
@@ -504,6 +514,11 @@ TEST_CASE("keys: private key mode 0600, passphrases, keyring directories") {
   REQUIRE(write_key_file(d / "k.key", *pem, true, false).ok());
   CHECK((fs::status(d / "k.key").permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
   CHECK_FALSE(write_key_file(d / "k.key", *pem, true, false).ok());  // no silent overwrite
+  REQUIRE(::mkfifo((d / "k.fifo").c_str(), 0600) == 0);
+  auto into_fifo = write_key_file(d / "k.fifo", *pem, true, true);  // --force over a FIFO (or /dev/null)
+  REQUIRE_FALSE(into_fifo.ok());
+  CHECK(into_fifo.message() == (d / "k.fifo").string() + " is not a regular file: a key is written to a file only");
+  CHECK(fs::is_fifo(fs::symlink_status(d / "k.fifo")));
 
   auto none = load_private_key(d / "k.key", "");
   REQUIRE_FALSE(none.ok());

@@ -1,5 +1,8 @@
 // Sysroot: reads stay inside the root; missing files are normal.
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -113,6 +116,28 @@ TEST_CASE("append_json_string: nlohmann's text of the same string, every control
     certify::append_json_string(out, s);
     CHECK(out == "x" + nlohmann::json(s).dump());
   }
+}
+
+TEST_CASE("write_file_atomic: a file is replaced whole; a FIFO (as /dev/null) is written into and stays one") {
+  certify::test::TempDir d;
+  REQUIRE(certify::write_file_atomic(d / "f", "old").ok());
+  REQUIRE(certify::write_file_atomic(d / "f", "new").ok());
+  CHECK(*certify::read_file(d / "f") == "new");
+  const auto fifo = d / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // A reader first, without waiting: the open for writing then finds it, and the text fits in the pipe.
+  int rd = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  REQUIRE(rd >= 0);
+  REQUIRE(certify::write_file_atomic(fifo, "through the pipe\n").ok());
+  char buf[64];
+  auto n = ::read(rd, buf, sizeof buf);
+  ::close(rd);
+  REQUIRE(n > 0);
+  CHECK(std::string(buf, static_cast<std::size_t>(n)) == "through the pipe\n");
+  struct stat st {};
+  REQUIRE(::lstat(fifo.c_str(), &st) == 0);
+  CHECK(S_ISFIFO(st.st_mode));
+  CHECK_FALSE(std::filesystem::exists(d / ("fifo.tmp." + std::to_string(::getpid()))));
 }
 
 TEST_CASE("html_escape: the five characters that matter in content and attributes") {
