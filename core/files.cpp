@@ -67,8 +67,13 @@ Status write_all(int fd, const std::filesystem::path& path, std::string_view dat
 
 }  // namespace
 
+bool is_special_file(const std::filesystem::path& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
 Status write_file_atomic(const std::filesystem::path& path, std::string_view data, unsigned mode) {
-  if (struct stat st {}; ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+  if (is_special_file(path)) {
     Fd f(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
     if (f.fd < 0) return make_error(errno_text(path, "cannot open"));
     return write_all(f.fd, path, data);

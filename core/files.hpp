@@ -21,6 +21,9 @@ Result<std::string> read_file(const std::filesystem::path& path,
 // it with a regular file, and root may rename over /dev/null.
 Status write_file_atomic(const std::filesystem::path& path, std::string_view data,
                          unsigned mode = 0644);
+// Whether `path` exists and is neither a file nor a folder (a device, a
+// FIFO, a socket): output goes into it, never renamed over it.
+bool is_special_file(const std::filesystem::path& path);
 
 // Lower-case hex SHA-256 of data (OpenSSL).
 std::string sha256_hex(std::string_view data);

@@ -12,15 +12,18 @@ namespace certify::runner {
 
 namespace {
 
-std::optional<std::string> sync_path(const std::filesystem::path& p) {
+// `sync` (fsync or syncfs) on `p` opened for it; what failed names `p`.
+std::optional<std::string> sync_opened(const std::filesystem::path& p, int (*sync)(int), std::string_view failed) {
   int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return p.string() + ": cannot open to sync: " + std::strerror(errno);
-  int rc = ::fsync(fd);
+  int rc = sync(fd);
   int err = errno;
   ::close(fd);
-  if (rc != 0) return p.string() + ": cannot fsync: " + std::strerror(err);
+  if (rc != 0) return p.string() + ": " + std::string(failed) + ": " + std::strerror(err);
   return std::nullopt;
 }
+
+std::optional<std::string> sync_path(const std::filesystem::path& p) { return sync_opened(p, ::fsync, "cannot fsync"); }
 
 }  // namespace
 
@@ -55,12 +58,7 @@ Status DeferredSync::wait() {
 }
 
 Status sync_file_system(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return make_error(path.string() + ": cannot open to sync: " + std::strerror(errno));
-  int rc = ::syncfs(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return make_error(path.string() + ": cannot sync its file system: " + std::strerror(err));
+  if (auto e = sync_opened(path, ::syncfs, "cannot sync its file system")) return make_error(*e);
   return ok_status();
 }
 

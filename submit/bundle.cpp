@@ -443,7 +443,7 @@ Status copy_range(int in, std::uint64_t offset, std::uint64_t len, int out, cons
 Status assemble(const fs::path& dest, std::string_view head, int body_fd, std::uint64_t body_offset,
                 std::uint64_t body_len, mode_t mode) {
   // /dev/null, a FIFO, a terminal: written where it is (write_file_atomic says why).
-  if (struct stat st {}; ::stat(dest.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+  if (is_special_file(dest)) {
     UniqueFd out(::open(dest.c_str(), O_WRONLY | O_CLOEXEC));
     if (out.fd < 0) return make_error(errno_msg("cannot open " + dest.string()));
     if (auto st_head = write_all(out.fd, head, dest); !st_head) return st_head;
