@@ -276,6 +276,69 @@ TEST_CASE("rdma: perftest reports and the bandwidth criterion") {
   CHECK(rdma::check_bandwidth({}, 1.0, true, 50).outcome == Outcome::error);
 }
 
+TEST_CASE("rdma: a client whose clock perftest could not calibrate measured nothing: the peer's figure, else an error") {
+  // The lab run of CI stop 19: in a busy TCG guest ib_send_bw's client
+  // reported 1000 messages at 0.000000 Gb/s while the peer received them at
+  // 0.29. perftest fits the cycle counter against gettimeofday and, when the
+  // fit is poor, prints "Correlation coefficient r^2: X < 0.9" on stderr and
+  // reports every rate as 0 (its get_clock.c). The client's file is that
+  // run's report with this line (stderr was not captured then; X here is
+  // made up), the server's is that run's.
+  const auto client = perftest_report("ib_send_bw-rxe0-uncalibrated-client.txt");
+  const auto server = perftest_report("ib_send_bw-rxe0-uncalibrated-server.txt");
+  auto rep = rdma::parse_perftest(client);
+  REQUIRE(rep.uncalibrated_r2.has_value());
+  CHECK(*rep.uncalibrated_r2 == doctest::Approx(0.627349));
+  CHECK(rep.errors.empty());
+  CHECK(rep.iterations == 1000);
+  CHECK(*rep.bw_avg_gbps == 0.0);
+  CHECK_FALSE(rdma::parse_perftest(server).uncalibrated_r2.has_value());
+  CHECK_FALSE(rdma::parse_perftest(perftest_report("ib_send_bw-rxe0-client.txt")).uncalibrated_r2.has_value());
+
+  // The peer timed the same messages: its figure is used, and said so.
+  rdma::BandwidthRun send{"ib_send_bw", 0, client, "", true, 0, server, "", 1000 * 64, 1000 * 2};
+  auto t = rdma::check_bandwidth({send}, 2.5, true, 50);
+  CHECK_MESSAGE(t.outcome == Outcome::pass, t.reason);
+  CHECK(t.metrics["ib_send_bw_gbps"] == doctest::Approx(0.29));
+  CHECK(t.metrics["ib_send_bw_mpps"] == doctest::Approx(0.000561));
+  auto said = std::find_if(t.messages.begin(), t.messages.end(), [](const std::string& m) {
+    return m.find("ib_send_bw could not time its run") == 0 && m.find("r^2 0.627 < 0.9") != std::string::npos &&
+           m.find("the peer's report of the same 1000 messages is used") != std::string::npos;
+  });
+  CHECK_MESSAGE(said != t.messages.end(), (t.messages.empty() ? std::string() : t.messages.front()));
+  // The port's counters still judge it: the peer's 1000 messages against what this port sent.
+  auto elsewhere = send;
+  elsewhere.tx_packets = 10;
+  CHECK(rdma::check_bandwidth({elsewhere}, 2.5, true, 50).reason ==
+        "ib_send_bw counted 1000 messages but the port sent 10 packets: the traffic did not go through this port");
+
+  // No usable figure from the peer (ib_write_bw's server reports none; a peer
+  // that failed; a peer uncalibrated too): nothing was measured, an error,
+  // not a failure of the port.
+  for (auto peer_output : {std::string("\n* Waiting for client to connect... *\n"), client}) {
+    auto none = send;
+    none.server_output = peer_output;
+    auto e = rdma::check_bandwidth({none}, 2.5, true, 50);
+    CHECK(e.outcome == Outcome::error);
+    CHECK(e.reason == "ib_send_bw could not time its run: perftest's fit of the CPU cycle counter failed (r^2 0.627 < 0.9: a busy or virtual CPU), "
+                      "so every rate it reported is 0");
+    CHECK(e.metrics.find("ib_send_bw_gbps") == e.metrics.end());
+  }
+  auto peer_failed = send;
+  peer_failed.server_ok = false;
+  peer_failed.server_exit = 1;
+  CHECK(rdma::check_bandwidth({peer_failed}, 2.5, true, 50).reason == "ib_send_bw on the peer exited 1");
+  // A real failure elsewhere in the test still fails it; the unmeasured run is a message.
+  rdma::BandwidthRun zero{"ib_write_bw", 0, " #bytes #iterations BW peak[Gb/sec] BW average[Gb/sec] MsgRate[Mpps]\n 65536 0 0.00 0.00 0.000000\n", "", true, 0, "", "", {}, {}};
+  auto none = send;
+  none.server_output.clear();
+  auto both = rdma::check_bandwidth({zero, none}, 2.5, true, 50);
+  CHECK(both.outcome == Outcome::fail);
+  CHECK(both.reason == "ib_write_bw: bandwidth 0 Gb/s");
+  CHECK(std::find_if(both.messages.begin(), both.messages.end(),
+                     [](const std::string& m) { return m.find("ib_send_bw could not time its run") == 0; }) != both.messages.end());
+}
+
 TEST_CASE("rdma: perftest command lines — ib_write_bw timed with -D, ib_send_bw and software devices by message count") {
   using V = std::vector<std::string>;
   CHECK(peer::perftest_argv("/usr/bin/ib_write_bw", "rxe0", 1, 18515, 4, -1, "10.0.2.15") ==

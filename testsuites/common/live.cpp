@@ -91,13 +91,14 @@ std::string find_program(const std::string& name) {
   return "";
 }
 
-ProgramRun run_program(const std::vector<std::string>& argv, int timeout_s) {
+ProgramRun run_program(const std::vector<std::string>& argv, int timeout_s, bool with_stderr) {
   ProgramRun r;
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) { r.error = std::string("pipe: ") + std::strerror(errno); return r; }
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+  if (with_stderr) posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));

@@ -34,11 +34,12 @@ std::string find_program(const std::string& name);
 
 struct ProgramRun {
   int exit_code = -1;        // -1: could not start or killed
-  std::string output;        // stdout (bounded)
+  std::string output;        // stdout, and stderr when asked (bounded)
   std::string error;         // why it could not start / was killed
 };
 // Runs argv (no shell) with stdout captured, stderr to the test log file
-// descriptor 2, killed after timeout_s.
-ProgramRun run_program(const std::vector<std::string>& argv, int timeout_s);
+// descriptor 2 (with_stderr: into the output too, interleaved as written),
+// killed after timeout_s.
+ProgramRun run_program(const std::vector<std::string>& argv, int timeout_s, bool with_stderr = false);
 
 }  // namespace certify::suites

@@ -422,7 +422,7 @@ json serve_rdma(Control& ctl, const json& req, std::ostream& log) {
   ProgramRun run;
   std::atomic<bool> done{false};
   std::thread th([&] {
-    run = run_program(argv, seconds + 120);
+    run = run_program(argv, seconds + 120, true);  // perftest reports its errors on stderr
     done = true;
   });
   auto deadline = Clock::now() + std::chrono::seconds(30);
@@ -563,7 +563,7 @@ Result<RdmaRun> rdma_run(const RdmaOptions& o) {
   int tcp_port = ready->value("port", 0);
   if (tcp_port <= 0 || tcp_port > 65535) return make_error("the peer gave no perftest port");
   auto run = run_program(perftest_argv(program, o.device, o.ib_port, tcp_port, o.seconds, o.gid_index, o.host, o.timed),
-                         o.seconds + 90);
+                         o.seconds + 90, true);
   r.client_exit = run.exit_code;
   r.client_output = run.output;
   r.client_error = run.error;

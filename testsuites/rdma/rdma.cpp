@@ -73,6 +73,12 @@ PerftestReport parse_perftest(std::string_view output) {
   bool header = false;
   for (std::string line; std::getline(is, line);) {
     auto l = lower(line);
+    if (auto at = line.find("Correlation coefficient r^2:"); at != std::string::npos) {
+      std::istringstream v(line.substr(at + 28));
+      double r2 = 0;
+      r.uncalibrated_r2 = (v >> r2) ? r2 : 0.0;
+      continue;
+    }
     if (l.find("couldn't") != std::string::npos || l.find("unable to") != std::string::npos || l.find("failed") != std::string::npos ||
         l.find("error") != std::string::npos) {
       r.errors.push_back(line);
@@ -128,16 +134,31 @@ bool software_device(const probe::Sysroot& root, const std::string& hca) {
 TestResult check_bandwidth(const std::vector<BandwidthRun>& runs, std::optional<double> rate_gbps, bool software,
                            double min_share_percent) {
   if (runs.empty()) return TestResult::error("no perftest run was made");
-  std::vector<std::string> bad;
+  std::vector<std::string> bad, unmeasured;
   TestResult t;
   for (const auto& r : runs) {
     auto rep = parse_perftest(r.client_output);
+    bool measured = true;
+    if (rep.uncalibrated_r2 && r.client_error.empty() && r.client_exit == 0) {
+      std::string why = r.tool + " could not time its run: perftest's fit of the CPU cycle counter failed (r^2 " + fmt(*rep.uncalibrated_r2) +
+                        " < 0.9: a busy or virtual CPU), so every rate it reported is 0";
+      auto peer = parse_perftest(r.server_output);
+      if (r.server_ok && !peer.uncalibrated_r2 && peer.errors.empty() && peer.bw_avg_gbps && *peer.bw_avg_gbps > 0 && peer.bytes == rep.bytes) {
+        t.messages.push_back(why + "; the peer's report of the same " + std::to_string(peer.iterations) + " messages is used");
+        peer.errors = rep.errors;  // the client's error lines still count
+        rep = std::move(peer);
+      } else {
+        unmeasured.push_back(why);
+        measured = false;
+      }
+    }
     if (!r.client_error.empty()) bad.push_back(r.tool + ": " + r.client_error);
     else if (r.client_exit != 0) bad.push_back(r.tool + " exited " + std::to_string(r.client_exit) + (rep.errors.empty() ? "" : ": " + rep.errors.front()));
     if (!r.server_error.empty()) bad.push_back(r.tool + " on the peer: " + r.server_error);
     else if (!r.server_ok) bad.push_back(r.tool + " on the peer exited " + std::to_string(r.server_exit));
     if (r.client_error.empty() && r.client_exit == 0) {
       for (const auto& e : rep.errors) bad.push_back(r.tool + " reported: " + e);
+      if (!measured) continue;
       if (!rep.bw_avg_gbps) bad.push_back(r.tool + ": no bandwidth in its report");
       else if (*rep.bw_avg_gbps <= 0) bad.push_back(r.tool + ": bandwidth 0 Gb/s");
       else {
@@ -163,8 +184,11 @@ TestResult check_bandwidth(const std::vector<BandwidthRun>& runs, std::optional<
   }
   auto msgs = std::move(t.messages);
   auto metrics = std::move(t.metrics);
-  t = bad.empty() ? TestResult::pass() : TestResult::fail(bad.front());
+  if (!bad.empty()) t = TestResult::fail(bad.front());
+  else if (!unmeasured.empty()) t = TestResult::error(unmeasured.front());
+  else t = TestResult::pass();
   for (std::size_t i = 1; i < bad.size(); ++i) t.messages.push_back(bad[i]);
+  for (std::size_t i = bad.empty() ? 1 : 0; i < unmeasured.size(); ++i) t.messages.push_back(unmeasured[i]);
   for (auto& m : msgs) t.messages.push_back(std::move(m));
   if (software) t.messages.push_back("software RDMA device (rdma_rxe, siw): its rate is its netdev's, no wire rate to compare with");
   t.metrics = std::move(metrics);
@@ -180,6 +204,7 @@ using namespace rdma;
 namespace {
 
 constexpr int k_min_perftest_seconds = 4;
+constexpr int k_perftest_attempts = 3;
 
 // The inventory names the port: props.hca (a name in /sys/class/infiniband)
 // and props.port (default 1). An odd value is the inventory's error, said so.
@@ -289,10 +314,22 @@ TestResult rdma_bandwidth(TestContext& ctx) {
     o.seconds = seconds;
     o.gid_index = static_cast<int>(param_long(ctx, "gid_index", -1, -1, 255));
     o.timed = !software;
-    auto before = read_port_packets(root, p.hca, p.port);
-    auto r = peer::rdma_run(o);
-    if (!r) return TestResult::fail("RDMA peer " + host + ": " + r.message());
-    auto after = read_port_packets(root, p.hca, p.port);
+    // A run whose clock calibration failed at both ends measured nothing (see
+    // PerftestReport::uncalibrated_r2): run again, up to k_perftest_attempts.
+    std::optional<PortPackets> before, after;
+    Result<peer::RdmaRun> r = make_error("no run");
+    for (int attempt = 1;; ++attempt) {
+      before = read_port_packets(root, p.hca, p.port);
+      r = peer::rdma_run(o);
+      if (!r) return TestResult::fail("RDMA peer " + host + ": " + r.message());
+      after = read_port_packets(root, p.hca, p.port);
+      auto client = parse_perftest(r->client_output);
+      if (!client.uncalibrated_r2 || attempt == k_perftest_attempts) break;
+      auto server = parse_perftest(r->server_output);
+      if (!server.uncalibrated_r2 && server.bw_avg_gbps && *server.bw_avg_gbps > 0) break;  // the peer's figure stands in
+      ctx.out() << "--- " << t << ": perftest could not calibrate its clock (r^2 " << fmt(*client.uncalibrated_r2)
+                << " < 0.9), nothing measured: run " << attempt + 1 << " of at most " << k_perftest_attempts << "\n" << r->client_output;
+    }
     BandwidthRun b{t, r->client_exit, r->client_output, r->client_error, r->server_ok, r->server_exit, r->server_output, r->server_error, {}, {}};
     if (before && after && after->source == before->source && after->tx >= before->tx && after->rx >= before->rx) {
       b.tx_packets = after->tx - before->tx;
