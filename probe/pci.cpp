@@ -1,11 +1,15 @@
-// pci: every PCI function through libpci (sysfs back end pointed into the
-// sysroot): IDs and names, class, revision, driver and module, NUMA node,
-// IOMMU group, PCIe link (current and maximum), SR-IOV.
+// pci: every PCI function in sysfs, as libpci's sysfs back end (pointed into
+// the sysroot) finds them: IDs and names, class, revision, driver and module,
+// NUMA node, IOMMU group, slot, PCIe link (current and maximum), SR-IOV.
+// libpci itself is started only for a function whose attributes do not say
+// it all (no uevent; the link in config space on an old kernel).
+#include <algorithm>
 #include <charconv>
 #include <csetjmp>
 #include <cstdarg>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 extern "C" {
 #include <pci/pci.h>
@@ -80,10 +84,15 @@ std::string hex4(unsigned v) {
   return b;
 }
 
-std::string bdf(const pci_dev* d) {
+// A function's address as libpci holds it (pci_dev: int domain, u8 bus,
+// dev and func).
+struct Address {
+  unsigned domain = 0, bus = 0, dev = 0, func = 0;
+};
+
+std::string bdf(const Address& a) {
   char b[32];
-  std::snprintf(b, sizeof b, "%04x:%02x:%02x.%x", static_cast<unsigned>(d->domain), d->bus, d->dev,
-                d->func);
+  std::snprintf(b, sizeof b, "%04x:%02x:%02x.%x", a.domain, a.bus, a.dev, a.func);
   return b;
 }
 
@@ -112,6 +121,105 @@ bool fill(pci_dev* d, int flags, std::jmp_buf& jb) {
   return true;
 }
 
+bool init(pci_access* a, std::jmp_buf& jb) {
+  t_pci_jump = &jb;
+  if (setjmp(jb) != 0) return false;
+  pci_init(a);
+  return true;
+}
+
+// libpci with its sysfs back end pointed into the sysroot, started when a
+// function first needs it: on a kernel that exports uevent and the link
+// attributes, never. Its code and the C library's stdio and scanf it uses
+// are then never run, which a TCG guest would translate on every probe.
+class Libpci {
+ public:
+  explicit Libpci(ProbeContext& ctx) : ctx_(ctx) {}
+  Libpci(const Libpci&) = delete;
+  Libpci& operator=(const Libpci&) = delete;
+  ~Libpci() {
+    for (pci_dev* d : devs_) pci_free_dev(d);
+    if (a_) pci_cleanup(a_);
+  }
+
+  // libpci's device at `at` (not scanned: pci_get_dev), nullptr when libpci
+  // could not start (warned once).
+  pci_dev* dev(const Address& at) {
+    if (!started_) start();
+    if (!a_) return nullptr;
+    for (std::size_t i = 0; i < devs_.size(); ++i)
+      if (addrs_[i].domain == at.domain && addrs_[i].bus == at.bus && addrs_[i].dev == at.dev &&
+          addrs_[i].func == at.func)
+        return devs_[i];
+    devs_.push_back(pci_get_dev(a_, static_cast<int>(at.domain), static_cast<int>(at.bus),
+                                static_cast<int>(at.dev), static_cast<int>(at.func)));
+    addrs_.push_back(at);
+    return devs_.back();
+  }
+  std::jmp_buf& jump() { return jb_; }
+
+ private:
+  void start() {
+    started_ = true;
+    a_ = pci_alloc();
+    a_->method = PCI_ACCESS_SYS_BUS_PCI;
+    a_->error = on_pci_error;
+    a_->warning = on_pci_warning;
+    a_->debug = on_pci_debug;
+    sysfs_ = ctx_.root.host_path("/sys/bus/pci").string();
+    pci_set_param(a_, const_cast<char*>("sysfs.path"), sysfs_.data());
+    if (!init(a_, jb_)) {
+      ctx_.warn("pci", std::string("libpci: ") + t_pci_error);
+      pci_cleanup(a_);
+      a_ = nullptr;
+    }
+  }
+
+  ProbeContext& ctx_;
+  pci_access* a_ = nullptr;
+  bool started_ = false;
+  std::string sysfs_;
+  std::vector<pci_dev*> devs_;
+  std::vector<Address> addrs_;
+  std::jmp_buf jb_;
+};
+
+// Config space as one read of the sysfs `config` file gave it. A register
+// beyond what was read reads as all ones, as libpci's pci_read_*() have it
+// when their read comes up short (an unprivileged reader gets 64 bytes).
+struct ConfigSpace {
+  std::string_view bytes;
+  unsigned read(unsigned pos, unsigned width) const {
+    if (pos + width > bytes.size()) return width == 4 ? 0xffffffffu : (1u << (8 * width)) - 1;
+    unsigned v = 0;
+    for (unsigned i = width; i-- > 0;) v = v << 8 | static_cast<unsigned char>(bytes[pos + i]);  // little-endian
+    return v;
+  }
+};
+
+// The traditional capability list and a link's registers in the last
+// capability it can hold (0xfc + LNKSTA): 72 dword reads by the kernel.
+constexpr std::size_t k_config_read = 0x100 + 0x14;
+
+// Offset of the PCI Express capability, walked as libpci's
+// pci_scan_trad_caps() walks the list (visited offsets stop a loop, ID 0xff
+// ends it); the first one in the list.
+std::optional<unsigned> express_capability(const ConfigSpace& c) {
+  if (!(c.read(PCI_STATUS, 2) & PCI_STATUS_CAP_LIST)) return std::nullopt;
+  bool been_there[256] = {};
+  unsigned where = c.read(PCI_CAPABILITY_LIST, 1) & ~3u;
+  while (where) {
+    unsigned id = c.read(where + PCI_CAP_LIST_ID, 1);
+    unsigned next = c.read(where + PCI_CAP_LIST_NEXT, 1) & ~3u;
+    if (been_there[where]) break;
+    been_there[where] = true;
+    if (id == 0xff) break;
+    if (id == PCI_CAP_ID_EXP) return where;
+    where = next;
+  }
+  return std::nullopt;
+}
+
 // Linux >= 4.13 exports the link attributes of every function with a PCI
 // Express capability (drivers/pci/pci-sysfs.c, pcie_dev_attr_group, visible
 // when pci_is_pcie(), i.e. the capability the kernel found in config
@@ -133,8 +241,8 @@ bool kernel_exports_pcie_links(const Sysroot& root) {
 
 // PCIe link from sysfs attributes; from the Express capability in config
 // space when the kernel does not export them.
-std::optional<PcieLink> pcie_link(ProbeContext& ctx, pci_dev* d, const SysDir& sys, bool kernel_links,
-                                  std::jmp_buf& jb) {
+std::optional<PcieLink> pcie_link(ProbeContext& ctx, Libpci& pci, const Address& at, const SysDir& sys,
+                                  bool kernel_links) {
   PcieLink l;
   l.speed = link_speed(sys.attr("current_link_speed"));
   l.max_speed = link_speed(sys.attr("max_link_speed"));
@@ -149,16 +257,27 @@ std::optional<PcieLink> pcie_link(ProbeContext& ctx, pci_dev* d, const SysDir& s
     // endpoint) still has the capability read.
     if (kernel_links && !sys.exists("current_link_speed") && !sys.exists("max_link_speed"))
       return std::nullopt;
-    // Only now the capability list: walking it reads config space a few
-    // bytes per system call, the most expensive part of filling a function.
-    if (!fill(d, PCI_FILL_CAPS, jb)) {
-      ctx.warn("pci", bdf(d) + ": libpci: " + t_pci_error);
-      return std::nullopt;
+    // Only now the capability list, from config space read once; libpci
+    // when it cannot be read (its warnings say why).
+    unsigned lnkcap = 0, lnksta = 0;
+    if (auto config = sys.read("config", k_config_read)) {
+      const ConfigSpace c{*config};
+      auto cap = express_capability(c);
+      if (!cap) return std::nullopt;
+      lnkcap = c.read(*cap + PCI_EXP_LNKCAP, 4);
+      lnksta = c.read(*cap + PCI_EXP_LNKSTA, 2);
+    } else {
+      pci_dev* d = pci.dev(at);
+      if (!d) return std::nullopt;
+      if (!fill(d, PCI_FILL_CAPS, pci.jump())) {
+        ctx.warn("pci", bdf(at) + ": libpci: " + t_pci_error);
+        return std::nullopt;
+      }
+      pci_cap* cap = pci_find_cap(d, PCI_CAP_ID_EXP, PCI_CAP_NORMAL);
+      if (!cap) return std::nullopt;
+      lnkcap = pci_read_long(d, cap->addr + PCI_EXP_LNKCAP);
+      lnksta = pci_read_word(d, cap->addr + PCI_EXP_LNKSTA);
     }
-    pci_cap* cap = pci_find_cap(d, PCI_CAP_ID_EXP, PCI_CAP_NORMAL);
-    if (!cap) return std::nullopt;
-    unsigned lnkcap = pci_read_long(d, cap->addr + PCI_EXP_LNKCAP);
-    unsigned lnksta = pci_read_word(d, cap->addr + PCI_EXP_LNKSTA);
     if (lnkcap == 0xffffffff) return std::nullopt;
     if (auto s = speed_name(lnkcap & 0xf)) l.max_speed = s;
     if (auto s = speed_name(lnksta & 0xf)) l.speed = s;
@@ -177,6 +296,9 @@ struct Fn {
   int numa_node = -1;
   std::optional<std::string> iommu_group, slot;
   bool from_uevent = false;  // else from libpci's reads of the attributes
+  // From uevent: the bound driver's name (DRIVER=, the driver core's
+  // dev->driver->name, which names the driver link too), nullopt when none.
+  std::optional<std::string> driver;
 };
 
 Fn from_libpci(pci_dev* d) {
@@ -190,7 +312,6 @@ Fn from_libpci(pci_dev* d) {
   f.subsys_device = d->subsys_id;
   f.numa_node = d->numa_node;
   if (const char* g = pci_get_string_property(d, PCI_FILL_IOMMU_GROUP)) f.iommu_group = g;
-  if (d->phy_slot) f.slot = d->phy_slot;
   return f;
 }
 
@@ -240,6 +361,8 @@ std::optional<Fn> from_uevent(const SysDir& sys) {
     } else if (k == "PCI_SUBSYS_ID") {
       if (!pair(f.subsys_vendor, f.subsys_device)) return std::nullopt;
       sub = true;
+    } else if (k == "DRIVER") {
+      f.driver = std::string(v);
     }
   }
   if (!cls || !id || !sub) return std::nullopt;
@@ -254,9 +377,9 @@ std::optional<Fn> from_uevent(const SysDir& sys) {
   return f;
 }
 
-void add_function(ProbeContext& ctx, const IdsFile* ids, pci_dev* d, const SysDir& sys, const Fn& fn,
-                  bool kernel_links, std::jmp_buf& jb) {
-  const std::string addr = bdf(d);
+void add_function(ProbeContext& ctx, const IdsFile* ids, Libpci& pci, const Address& at, const SysDir& sys,
+                  const Fn& fn, bool kernel_links) {
+  const std::string addr = bdf(at);
   Device& dev = ctx.inv.upsert("pci:" + addr);
   dev.bus = "pci";
   dev.cls = default_class(fn.device_class);
@@ -275,9 +398,11 @@ void add_function(ProbeContext& ctx, const IdsFile* ids, pci_dev* d, const SysDi
   }
   // The driver link's last component; libpci's PCI_FILL_DRIVER realpath()s
   // it, a readlink per path component (most of the syscalls with 2,000 VFs).
-  if (auto drv = sys.link_name("driver")) dev.driver = *drv;
+  // uevent names it already, or says there is none: no link to read.
+  std::optional<std::string> driver = fn.from_uevent ? fn.driver : sys.link_name("driver");
+  if (driver) dev.driver = *driver;
   if (fn.numa_node >= 0) dev.numa_node = fn.numa_node;
-  dev.pcie = pcie_link(ctx, d, sys, kernel_links, jb);
+  dev.pcie = pcie_link(ctx, pci, at, sys, kernel_links);
 
   // libpci takes garbage in the class attribute for class 0 without a word;
   // the class from uevent has been checked where it was parsed.
@@ -299,7 +424,8 @@ void add_function(ProbeContext& ctx, const IdsFile* ids, pci_dev* d, const SysDi
     if (auto n = ids->class_name(fn.device_class)) p["class_name"] = *n;
   std::snprintf(cc, sizeof cc, "0x%02x", fn.rev);
   p["revision"] = cc;
-  if (auto m = sys.link_name("driver/module")) p["module"] = *m;
+  if (driver)  // the module through the driver link
+    if (auto m = sys.link_name("driver/module")) p["module"] = *m;
   if (fn.iommu_group) p["iommu_group"] = *fn.iommu_group;
   if (fn.slot) p["slot"] = *fn.slot;
   if (auto v = sys.attr_int("sriov_totalvfs", 10); v && *v > 0) {
@@ -319,14 +445,99 @@ void add_function(ProbeContext& ctx, const IdsFile* ids, pci_dev* d, const SysDi
                         std::to_string(dev.pcie->max_width.value_or(0)) + ")");
 }
 
-// The libpci calls that may report a fatal error run here, with no C++
-// object alive between setjmp and the callback's longjmp.
-bool scan(pci_access* a, std::jmp_buf& jb) {
-  t_pci_jump = &jb;
-  if (setjmp(jb) != 0) return false;
-  pci_init(a);
-  pci_scan_bus(a);
+// scanf's "%x" and "%d" on a sysfs name as libpci reads it (no blanks,
+// signs or 0x in what the kernel writes): the digits up to the next
+// character that is not one.
+bool scan_number(std::string_view& s, unsigned base, unsigned& out) {
+  std::size_t n = 0;
+  out = 0;
+  while (n < s.size()) {
+    char c = s[n];
+    unsigned v = c >= '0' && c <= '9' ? static_cast<unsigned>(c - '0')
+                 : base == 16 && c >= 'a' && c <= 'f' ? static_cast<unsigned>(c - 'a' + 10)
+                 : base == 16 && c >= 'A' && c <= 'F' ? static_cast<unsigned>(c - 'A' + 10)
+                                                      : base;
+    if (v >= base) break;
+    out = out * base + v;
+    ++n;
+  }
+  s.remove_prefix(n);
+  return n > 0;
+}
+
+bool scan_separator(std::string_view& s, char c) {
+  if (s.empty() || s.front() != c) return false;
+  s.remove_prefix(1);
   return true;
+}
+
+// "%x:%x:%x.%d" (a function's directory) or, with func null, "%x:%x:%x"
+// (a slot's address).
+bool parse_address(std::string_view s, Address& a, bool with_func) {
+  unsigned dom = 0, bus = 0, dev = 0, func = 0;
+  if (!scan_number(s, 16, dom) || !scan_separator(s, ':') || !scan_number(s, 16, bus) ||
+      !scan_separator(s, ':') || !scan_number(s, 16, dev))
+    return false;
+  if (with_func && (!scan_separator(s, '.') || !scan_number(s, 10, func))) return false;
+  a = Address{dom, bus & 0xff, dev & 0xff, func & 0xff};
+  return true;
+}
+
+// The functions in libpci's order: its sysfs back end (sysfs_scan) links
+// each entry of /sys/bus/pci/devices at the head of its list, the
+// directory's order reversed, and a name it cannot parse stops the scan.
+// Listing them is all the scan does; libpci itself is not needed for it.
+std::optional<std::vector<Address>> list_functions(ProbeContext& ctx, const SysDir& bus) {
+  auto names = bus.list_in_order("devices");
+  if (!names) {
+    ctx.warn("pci", "libpci: Cannot open " + ctx.root.host_path("/sys/bus/pci/devices").string());
+    return std::nullopt;
+  }
+  std::vector<Address> out;
+  for (const auto& name : *names) {
+    if (name.front() == '.') continue;
+    Address a;
+    if (!parse_address(name, a, true)) {
+      ctx.warn("pci", "libpci: sysfs_scan: Couldn't parse entry name " + name);
+      return std::nullopt;
+    }
+    out.push_back(a);
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+// The physical slots, as libpci's sysfs back end finds them
+// (sysfs_fill_slots): each entry of /sys/bus/pci/slots in the directory's
+// order whose `address` reads "%x:%x:%x" names the slot of the functions
+// at that domain, bus and device that have none yet; an address that does
+// not parse is libpci's warning, an empty or missing one is skipped.
+struct Slot {
+  Address at;  // func unused
+  std::string name;
+};
+
+std::vector<Slot> list_slots(ProbeContext& ctx, const SysDir& bus) {
+  std::vector<Slot> out;
+  auto names = bus.list_in_order("slots");
+  if (!names) return out;
+  for (const auto& name : *names) {
+    if (name.front() == '.') continue;
+    auto text = bus.read("slots/" + name + "/address", 4096);
+    if (!text || text->empty()) continue;
+    // libpci reads the first line with fgets() into 16 bytes.
+    std::string line = text->substr(0, std::min<std::size_t>(15, text->find('\n') + 1));
+    Slot s{{}, name};
+    if (parse_address(line, s.at, false)) out.push_back(std::move(s));
+    else ctx.warn("pci", "sysfs_fill_slots: Couldn't parse entry address " + line);
+  }
+  return out;
+}
+
+const std::string* slot_of(const std::vector<Slot>& slots, const Address& a) {
+  for (const auto& s : slots)
+    if (s.at.domain == a.domain && s.at.bus == a.bus && s.at.dev == a.dev) return &s.name;
+  return nullptr;
 }
 
 }  // namespace
@@ -336,45 +547,38 @@ void probe_pci(ProbeContext& ctx) {
     ctx.warn("pci", "no /sys/bus/pci/devices (no PCI bus, or not recorded)");
     return;
   }
-  pci_access* a = pci_alloc();
-  a->method = PCI_ACCESS_SYS_BUS_PCI;
-  a->error = on_pci_error;
-  a->warning = on_pci_warning;
-  a->debug = on_pci_debug;
-  std::string sysfs = ctx.root.host_path("/sys/bus/pci").string();
-  pci_set_param(a, const_cast<char*>("sysfs.path"), sysfs.data());
   // Names from our own in-place pci.ids lookup, not libpci's (see ids_file.hpp).
   auto ids = IdsFile::open(ctx.options.ids_dir / "pci.ids");
   if (!ids) ctx.warn("pci", "no pci.ids: " + ids.message() + ": device names unknown");
   const bool kernel_links = kernel_exports_pcie_links(ctx.root);
   t_pci_ctx = &ctx;
-  std::jmp_buf jb;
-  if (!scan(a, jb)) {
-    ctx.warn("pci", std::string("libpci: ") + t_pci_error);
-  } else {
-    for (pci_dev* d = a->devices; d; d = d->next) {
+  const SysDir bus = ctx.root.dir("/sys/bus/pci");
+  if (auto functions = list_functions(ctx, bus)) {
+    Libpci pci(ctx);
+    // libpci lists the slots when the first function's are asked for.
+    std::vector<Slot> slots;
+    if (!functions->empty()) slots = list_slots(ctx, bus);
+    for (const Address& at : *functions) {
       // Every read of the function under one open directory.
-      const SysDir sys = ctx.root.dir("/sys/bus/pci/devices/" + bdf(d));
+      const SysDir sys = bus.dir("devices/" + bdf(at));
       auto fn = from_uevent(sys);
-      // The slot list is one scan of /sys/bus/pci/slots for every function.
-      int flags = fn ? PCI_FILL_PHYS_SLOT
-                     : PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CLASS_EXT | PCI_FILL_SUBSYS | PCI_FILL_NUMA_NODE |
-                           PCI_FILL_IOMMU_GROUP | PCI_FILL_PHYS_SLOT;
-      if (!fill(d, flags, jb)) {
-        ctx.warn("pci", bdf(d) + ": libpci: " + t_pci_error);
-        continue;
-      }
-      if (fn) {
-        if (d->phy_slot) fn->slot = d->phy_slot;
-      } else {
+      if (!fn) {
+        pci_dev* d = pci.dev(at);
+        if (!d) continue;
+        if (!fill(d, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CLASS_EXT | PCI_FILL_SUBSYS | PCI_FILL_NUMA_NODE |
+                         PCI_FILL_IOMMU_GROUP,
+                  pci.jump())) {
+          ctx.warn("pci", bdf(at) + ": libpci: " + t_pci_error);
+          continue;
+        }
         fn = from_libpci(d);
       }
-      add_function(ctx, ids ? &*ids : nullptr, d, sys, *fn, kernel_links, jb);
+      if (const std::string* slot = slot_of(slots, at)) fn->slot = *slot;
+      add_function(ctx, ids ? &*ids : nullptr, pci, at, sys, *fn, kernel_links);
     }
   }
   t_pci_ctx = nullptr;
   t_pci_jump = nullptr;
-  pci_cleanup(a);
   if (ids)
     for (const auto& p : ids->problems()) ctx.warn("pci", "pci.ids " + p);
 }

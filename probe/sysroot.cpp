@@ -152,8 +152,8 @@ std::optional<std::string> last_component(std::optional<std::string> target) {
   return name;
 }
 
-// The entry names of an open directory, sorted; closes it.
-std::vector<std::string> entries(DIR* d) {
+// The entry names of an open directory, sorted unless asked not to; closes it.
+std::vector<std::string> entries(DIR* d, bool sorted = true) {
   std::vector<std::string> out;
   if (!d) return out;
   while (const dirent* e = ::readdir(d)) {
@@ -161,7 +161,7 @@ std::vector<std::string> entries(DIR* d) {
     out.emplace_back(e->d_name);
   }
   ::closedir(d);
-  std::sort(out.begin(), out.end());
+  if (sorted) std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -291,18 +291,38 @@ bool SysDir::is_dir(std::string_view name) const {
   return fd_ >= 0 && ::fstatat(fd_, std::string(name).c_str(), &st, 0) == 0 && S_ISDIR(st.st_mode);
 }
 
-std::vector<std::string> SysDir::list(std::string_view name) const {
-  if (fd_ < 0) return {};
-  int fd = ::openat(fd_, std::string(name).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return {};
+namespace {
+
+std::optional<std::vector<std::string>> list_at(int dirfd, std::string_view name, bool sorted) {
+  if (dirfd < 0) return std::nullopt;
+  int fd = ::openat(dirfd, std::string(name).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return std::nullopt;
   DIR* d = ::fdopendir(fd);  // owns fd from here on
-  if (!d) ::close(fd);
-  return entries(d);
+  if (!d) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  return entries(d, sorted);
+}
+
+}  // namespace
+
+std::vector<std::string> SysDir::list(std::string_view name) const {
+  return list_at(fd_, name, true).value_or(std::vector<std::string>());
+}
+
+std::optional<std::vector<std::string>> SysDir::list_in_order(std::string_view name) const {
+  return list_at(fd_, name, false);
 }
 
 std::optional<std::string> SysDir::link_name(std::string_view name) const {
   if (fd_ < 0) return std::nullopt;
   return last_component(link_target_at(fd_, std::string(name).c_str()));
+}
+
+SysDir SysDir::dir(std::string_view name) const {
+  if (fd_ < 0) return SysDir(-1, device_tree_);
+  return SysDir(::openat(fd_, std::string(name).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC), device_tree_);
 }
 
 std::string join(std::string_view a, std::string_view b) {

@@ -77,7 +77,13 @@ class SysDir {
   bool is_dir(std::string_view name) const;  // following links, as Sysroot::is_dir
   // Entry names of the directory `name` under this one ("." for itself), sorted.
   std::vector<std::string> list(std::string_view name) const;
+  // The same in the order the directory gives them (readdir), for a caller
+  // that keeps a library's order of them (probe/pci.cpp); nullopt when the
+  // directory cannot be opened.
+  std::optional<std::vector<std::string>> list_in_order(std::string_view name) const;
   std::optional<std::string> link_name(std::string_view name) const;
+  // The directory `name` under this one, held open in its turn.
+  SysDir dir(std::string_view name) const;
 
  private:
   friend class Sysroot;
