@@ -105,16 +105,32 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view dat
   return ok_status();
 }
 
+std::string path_join(std::string_view dir, std::string_view name) {
+  std::string out(dir);
+  if (!out.empty() && out.back() != '/') out += '/';
+  out += name;
+  return out;
+}
+
 std::filesystem::path data_dir() {
-  namespace fs = std::filesystem;
-  std::error_code ec;
   if (const char* env = std::getenv("CERTIFY_DATADIR"); env && *env) return env;
-  auto exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    auto candidate = exe.parent_path().parent_path() / "share" / "certify";
-    if (fs::is_directory(candidate / "hwdata", ec)) return candidate;
+  // <prefix>/bin/certify -> <prefix>/share/certify, by string (see path_join).
+  auto is_dir = [](const std::string& p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  };
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf);
+  if (n > 0 && n < static_cast<ssize_t>(sizeof buf) && buf[0] == '/') {
+    std::string prefix(buf, static_cast<std::size_t>(n));
+    for (int up = 0; up < 2; ++up) {  // parent_path() twice
+      auto slash = prefix.find_last_of('/');
+      prefix.resize(slash == 0 ? 1 : slash);
+    }
+    auto candidate = path_join(path_join(prefix, "share"), "certify");
+    if (is_dir(path_join(candidate, "hwdata"))) return candidate;
   }
-  if (fs::is_directory(fs::path(CERTIFY_DATADIR) / "hwdata", ec)) return CERTIFY_DATADIR;
+  if (is_dir(path_join(CERTIFY_DATADIR, "hwdata"))) return CERTIFY_DATADIR;
   return CERTIFY_SOURCE_DIR;
 }
 

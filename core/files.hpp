@@ -38,4 +38,10 @@ namespace certify {
 // else the configured install path; else the source tree (uninstalled build).
 std::filesystem::path data_dir();
 
+// dir / name as std::filesystem::path's operator/ joins a relative file
+// name ("" / n = n, "a/" / n = "a/n"), as a string: the probe joins a few
+// paths per run, and path's own code is a few hundred blocks that a TCG
+// guest translates on every run.
+std::string path_join(std::string_view dir, std::string_view name);
+
 }  // namespace certify

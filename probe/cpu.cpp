@@ -217,13 +217,13 @@ std::set<int> cpu_numbers(const std::map<int, Dir>& dirs) {
 }
 
 CpuPartTable load_parts(ProbeContext& ctx) {
-  auto path = ctx.options.hwdata_dir / "cpu-parts";
+  auto path = path_join(ctx.options.hwdata_dir.native(), "cpu-parts");
   auto text = read_file(path, 1 << 20);
   if (!text.ok()) {
-    ctx.warn("cpu", "cannot read " + path.string() + ": " + text.message());
+    ctx.warn("cpu", "cannot read " + path + ": " + text.message());
     return {};
   }
-  auto table = parse_cpu_parts(*text, path.string());
+  auto table = parse_cpu_parts(*text, path);
   if (!table.ok()) {
     ctx.warn("cpu", "rejected " + table.message());
     return {};

@@ -102,13 +102,13 @@ Result<std::vector<DpuId>> parse_dpu_ids(std::string_view text, std::string_view
 }
 
 void probe_dpu(ProbeContext& ctx) {
-  auto path = ctx.options.hwdata_dir / "dpu.ids";
+  auto path = path_join(ctx.options.hwdata_dir.native(), "dpu.ids");
   auto text = read_file(path, 1 << 20);
   if (!text) {
-    ctx.warn("dpu", "cannot read " + path.string() + ": " + text.message());
+    ctx.warn("dpu", "cannot read " + path + ": " + text.message());
     return;
   }
-  auto table = parse_dpu_ids(*text, path.string());
+  auto table = parse_dpu_ids(*text, path);
   if (!table) {
     ctx.warn("dpu", table.message());
     return;

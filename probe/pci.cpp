@@ -15,6 +15,7 @@ extern "C" {
 #include <pci/pci.h>
 }
 
+#include "core/files.hpp"
 #include "probe/ids_file.hpp"
 #include "probe/probe.hpp"
 
@@ -548,7 +549,7 @@ void probe_pci(ProbeContext& ctx) {
     return;
   }
   // Names from our own in-place pci.ids lookup, not libpci's (see ids_file.hpp).
-  auto ids = IdsFile::open(ctx.options.ids_dir / "pci.ids");
+  auto ids = IdsFile::open(path_join(ctx.options.ids_dir.native(), "pci.ids"));
   if (!ids) ctx.warn("pci", "no pci.ids: " + ids.message() + ": device names unknown");
   const bool kernel_links = kernel_exports_pcie_links(ctx.root);
   t_pci_ctx = &ctx;

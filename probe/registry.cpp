@@ -236,7 +236,7 @@ Result<Inventory> probe(const Sysroot& root, const ProbeOptions& options, bool c
 
 std::span<const ClassProbe> class_probes() { return k_probes; }
 
-std::filesystem::path default_hwdata_dir() { return data_dir() / "hwdata"; }
+std::filesystem::path default_hwdata_dir() { return path_join(data_dir().native(), "hwdata"); }
 
 Result<Inventory> probe_all(const Sysroot& root, const ProbeOptions& options) {
   return probe(root, options, true);

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <system_error>
 #include <utility>
@@ -145,11 +146,14 @@ std::optional<std::string> link_target_at(int dirfd, const char* path) {
   return std::string(buf, static_cast<std::size_t>(n));
 }
 
+// What std::filesystem::path::filename() gives, by string: empty for a
+// target ending in '/' (and then nullopt).
 std::optional<std::string> last_component(std::optional<std::string> target) {
   if (!target) return std::nullopt;
-  auto name = fs::path(*target).filename().string();
-  if (name.empty()) return std::nullopt;
-  return name;
+  auto slash = target->rfind('/');
+  if (slash != std::string::npos) target->erase(0, slash + 1);
+  if (target->empty()) return std::nullopt;
+  return target;
 }
 
 // The entry names of an open directory, sorted unless asked not to; closes it.
@@ -173,15 +177,24 @@ bool exists_at(int dirfd, const char* path) {
 }  // namespace
 
 Sysroot::Sysroot(fs::path root) : root_(std::move(root)) {
-  std::error_code ec;
-  auto canon = fs::weakly_canonical(root_, ec);
-  if (!ec) root_ = canon;
-  live_ = root_ == fs::path("/");
+  // An existing root (every probe's) resolved by realpath(), which
+  // fs::weakly_canonical() calls for it after a few hundred blocks of
+  // path handling a TCG guest translates on every run; a missing one the
+  // weakly canonical way.
+  if (char* real = ::realpath(root_.c_str(), nullptr)) {
+    root_ = real;
+    std::free(real);
+  } else {
+    std::error_code ec;
+    auto canon = fs::weakly_canonical(root_, ec);
+    if (!ec) root_ = canon;
+  }
+  live_ = root_.native() == "/";
 }
 
 bool Sysroot::valid() const {
-  std::error_code ec;
-  return fs::is_directory(root_, ec);
+  struct stat st {};
+  return ::stat(root_.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 fs::path Sysroot::host_path(std::string_view abs) const {

@@ -6,6 +6,7 @@
 // libusb added nothing to that (its Linux back end reads the same sysfs
 // files) but cost ~2 ms per run: libusb_init starts an event thread and a
 // udev monitor, and libusb and libudev had to be loaded.
+#include "core/files.hpp"
 #include "probe/devpath.hpp"
 #include "probe/ids_file.hpp"
 #include "probe/probe.hpp"
@@ -52,7 +53,7 @@ void probe_usb(ProbeContext& ctx) {
   std::vector<UsbDev> devs = from_sysfs(ctx.root);
   if (devs.empty()) return;
   // usb.ids has pci.ids' layout: vendors, their products, "C cc" classes.
-  auto ids = IdsFile::open(ctx.options.ids_dir / "usb.ids");
+  auto ids = IdsFile::open(path_join(ctx.options.ids_dir.native(), "usb.ids"));
   if (!ids) ctx.warn("usb", "no usb.ids (" + ids.message() + "): names from device strings only");
   auto class_name = [&](unsigned c) -> std::optional<std::string_view> {
     return ids ? ids->top_class(c) : std::nullopt;
