@@ -105,6 +105,22 @@ PerftestReport parse_perftest(std::string_view output) {
   return r;
 }
 
+namespace {
+
+// The peer's report standing in for a client's that measured nothing
+// (uncalibrated_r2): the peer's perftest ended well, timed its own clock,
+// reported no error and a bandwidth for messages of the same size (the
+// receiving end of ib_send_bw times them too). nullopt otherwise.
+std::optional<PerftestReport> peer_stand_in(const PerftestReport& client, bool server_ok, std::string_view server_output) {
+  if (!server_ok) return std::nullopt;
+  auto peer = parse_perftest(server_output);
+  if (peer.uncalibrated_r2 || !peer.errors.empty() || !peer.bw_avg_gbps || *peer.bw_avg_gbps <= 0 || peer.bytes != client.bytes)
+    return std::nullopt;
+  return peer;
+}
+
+}  // namespace
+
 std::optional<PortPackets> read_port_packets(const probe::Sysroot& root, const std::string& hca, int port) {
   const std::string dir = "/sys/class/infiniband/" + hca + "/ports/" + std::to_string(port);
   auto counter = [&](const std::string& name) -> std::optional<std::uint64_t> {
@@ -142,11 +158,10 @@ TestResult check_bandwidth(const std::vector<BandwidthRun>& runs, std::optional<
     if (rep.uncalibrated_r2 && r.client_error.empty() && r.client_exit == 0) {
       std::string why = r.tool + " could not time its run: perftest's fit of the CPU cycle counter failed (r^2 " + fmt(*rep.uncalibrated_r2) +
                         " < 0.9: a busy or virtual CPU), so every rate it reported is 0";
-      auto peer = parse_perftest(r.server_output);
-      if (r.server_ok && !peer.uncalibrated_r2 && peer.errors.empty() && peer.bw_avg_gbps && *peer.bw_avg_gbps > 0 && peer.bytes == rep.bytes) {
-        t.messages.push_back(why + "; the peer's report of the same " + std::to_string(peer.iterations) + " messages is used");
-        peer.errors = rep.errors;  // the client's error lines still count
-        rep = std::move(peer);
+      if (auto peer = peer_stand_in(rep, r.server_ok, r.server_output)) {
+        t.messages.push_back(why + "; the peer's report of the same " + std::to_string(peer->iterations) + " messages is used");
+        peer->errors = rep.errors;  // the client's error lines still count
+        rep = std::move(*peer);
       } else {
         unmeasured.push_back(why);
         measured = false;
@@ -314,8 +329,9 @@ TestResult rdma_bandwidth(TestContext& ctx) {
     o.seconds = seconds;
     o.gid_index = static_cast<int>(param_long(ctx, "gid_index", -1, -1, 255));
     o.timed = !software;
-    // A run whose clock calibration failed at both ends measured nothing (see
-    // PerftestReport::uncalibrated_r2): run again, up to k_perftest_attempts.
+    // A run whose client could not calibrate its clock, and whose peer's
+    // report cannot stand in, measured nothing (see PerftestReport::
+    // uncalibrated_r2): run again, up to k_perftest_attempts.
     std::optional<PortPackets> before, after;
     Result<peer::RdmaRun> r = make_error("no run");
     for (int attempt = 1;; ++attempt) {
@@ -325,8 +341,7 @@ TestResult rdma_bandwidth(TestContext& ctx) {
       after = read_port_packets(root, p.hca, p.port);
       auto client = parse_perftest(r->client_output);
       if (!client.uncalibrated_r2 || attempt == k_perftest_attempts) break;
-      auto server = parse_perftest(r->server_output);
-      if (!server.uncalibrated_r2 && server.bw_avg_gbps && *server.bw_avg_gbps > 0) break;  // the peer's figure stands in
+      if (peer_stand_in(client, r->server_ok, r->server_output)) break;  // check_bandwidth uses the peer's figure
       ctx.out() << "--- " << t << ": perftest could not calibrate its clock (r^2 " << fmt(*client.uncalibrated_r2)
                 << " < 0.9), nothing measured: run " << attempt + 1 << " of at most " << k_perftest_attempts << "\n" << r->client_output;
     }
