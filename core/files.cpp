@@ -50,22 +50,16 @@ Result<std::string> read_file(const std::filesystem::path& path, std::size_t max
   return out;
 }
 
-namespace {
-
-Status write_all(int fd, const std::filesystem::path& path, std::string_view data) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return make_error(errno_text(path, "cannot write"));
-    }
-    done += static_cast<std::size_t>(n);
+Status write_all(int fd, std::string_view data, const std::filesystem::path& path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) errno = EIO;  // no progress: never loop on it
+    if (n <= 0) return make_error(errno_text(path, "cannot write"));
+    data.remove_prefix(static_cast<std::size_t>(n));
   }
   return ok_status();
 }
-
-}  // namespace
 
 bool is_special_file(const std::filesystem::path& path) {
   struct stat st {};
@@ -76,14 +70,14 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view dat
   if (is_special_file(path)) {
     Fd f(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
     if (f.fd < 0) return make_error(errno_text(path, "cannot open"));
-    return write_all(f.fd, path, data);
+    return write_all(f.fd, data, path);
   }
   std::filesystem::path tmp = path;
   tmp += ".tmp." + std::to_string(::getpid());
   {
     Fd f(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
     if (f.fd < 0) return make_error(errno_text(tmp, "cannot create"));
-    if (auto st = write_all(f.fd, tmp, data); !st) {
+    if (auto st = write_all(f.fd, data, tmp); !st) {
       ::unlink(tmp.c_str());
       return st;
     }

@@ -21,6 +21,10 @@ Result<std::string> read_file(const std::filesystem::path& path,
 // it with a regular file, and root may rename over /dev/null.
 Status write_file_atomic(const std::filesystem::path& path, std::string_view data,
                          unsigned mode = 0644);
+// All of data to fd (a short write continues, EINTR retried); an error
+// "cannot write <path>: <reason>" names path.
+Status write_all(int fd, std::string_view data, const std::filesystem::path& path);
+
 // Whether `path` exists and is neither a file nor a folder (a device, a
 // FIFO, a socket): output goes into it, never renamed over it.
 bool is_special_file(const std::filesystem::path& path);

@@ -405,16 +405,6 @@ Result<std::string> head_frame(const std::vector<std::pair<std::string, std::str
   return frame;
 }
 
-Status write_all(int fd, std::string_view data, const fs::path& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return make_error(errno_msg("cannot write " + path.string()));
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return ok_status();
-}
-
 // Appends `len` bytes of `in` from `offset` to `out` (kernel copy when it can).
 Status copy_range(int in, std::uint64_t offset, std::uint64_t len, int out, const fs::path& out_path) {
   auto off = static_cast<off_t>(offset);
