@@ -1,8 +1,6 @@
 // Inventory: serialisation (JSON, XML, table) and anonymisation.
 #include "probe/inventory.hpp"
 
-#include <dlfcn.h>
-#include <openssl/evp.h>
 #include <pugixml.hpp>
 
 #include <algorithm>
@@ -212,70 +210,6 @@ namespace {
 // in every run of the probe front, --anonymize or not.
 // Among them the device-class props of issue 4: board serials (board_serial),
 // IB GIDs (gid0), disk and namespace WWNs (wwid, nguid, eui).
-constexpr std::string_view k_private_keys[] = {
-    "address_mac", "asset_tag", "board_serial", "eui", "fabric_name", "gid0", "hostname", "mac",
-    "nguid", "node_guid", "node_name", "perm_addr", "permanent_mac", "port_guid", "port_name",
-    "serial", "serial_number", "sys_image_guid", "uuid", "wwid", "wwnn", "wwpn"};
-static_assert(std::is_sorted(std::begin(k_private_keys), std::end(k_private_keys)));
-
-bool private_key(std::string_view key) {
-  return std::binary_search(std::begin(k_private_keys), std::end(k_private_keys), key);
-}
-
-// OpenSSL's SHA-256, with libcrypto loaded when the first value is hashed:
-// the probe front (cli/front.cpp) does not link OpenSSL, whose loading and
-// ~21,000 relocations cost about a tenth of a whole probe, for a hash only
-// --anonymize needs. Where libcrypto is linked (certify-full, tests) dlopen
-// returns the copy already loaded.
-class Sha256 {
- public:
-  Sha256() {
-    handle_ = ::dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL);
-    if (!handle_) throw std::runtime_error(std::string("--anonymize needs OpenSSL's libcrypto: ") + ::dlerror());
-    digest_ = reinterpret_cast<decltype(digest_)>(::dlsym(handle_, "EVP_Digest"));
-    sha256_ = reinterpret_cast<decltype(sha256_)>(::dlsym(handle_, "EVP_sha256"));
-    if (!digest_ || !sha256_) {
-      ::dlclose(handle_);
-      throw std::runtime_error("libcrypto.so.3 lacks EVP_Digest or EVP_sha256");
-    }
-  }
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
-  ~Sha256() { ::dlclose(handle_); }
-
-  // First `hex_digits` lower-case hex digits of SHA-256(data).
-  std::string hex(std::string_view data, std::size_t hex_digits) const {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (digest_(data.data(), data.size(), md, &len, sha256_(), nullptr) != 1 || len * 2 < hex_digits)
-      throw std::runtime_error("SHA-256 failed in libcrypto");
-    static constexpr char k_hex[] = "0123456789abcdef";
-    std::string out;
-    for (std::size_t i = 0; i < hex_digits; ++i) out.push_back(k_hex[(md[i / 2] >> (i % 2 ? 0 : 4)) & 0xf]);
-    return out;
-  }
-
- private:
-  void* handle_ = nullptr;
-  decltype(&EVP_Digest) digest_ = nullptr;
-  decltype(&EVP_sha256) sha256_ = nullptr;
-};
-
-void anonymize_node(json& j, std::string_view salt, const Sha256& sha) {
-  if (j.is_object()) {
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      if (it.value().is_string() && private_key(it.key())) {
-        auto v = it.value().get<std::string>();
-        if (!v.empty()) it.value() = "anon:" + sha.hex(std::string(salt) + '\0' + v, 16);
-      } else {
-        anonymize_node(it.value(), salt, sha);
-      }
-    }
-  } else if (j.is_array()) {
-    for (auto& e : j) anonymize_node(e, salt, sha);
-  }
-}
-
 void xml_add(pugi::xml_node parent, const std::string& name, const json& v) {
   if (v.is_object()) {
     auto n = parent.append_child(name.c_str());
@@ -318,11 +252,6 @@ json xml_safe_keys(const json& v) {
 }
 
 }  // namespace
-
-void anonymize(json& inventory_json, std::string_view salt) {
-  Sha256 sha;
-  anonymize_node(inventory_json, salt, sha);
-}
 
 std::string to_xml(const json& inventory_json) {
   pugi::xml_document doc;

@@ -5,21 +5,26 @@
 // it all (no uevent; the link in config space on an old kernel).
 #include <algorithm>
 #include <charconv>
-#include <csetjmp>
-#include <cstdarg>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 extern "C" {
-#include <pci/pci.h>
+#include <pci/header.h>  // register names only: libpci itself is behind pci_libpci.hpp
 }
 
 #include "core/files.hpp"
 #include "probe/ids_file.hpp"
+#include "probe/pci_libpci.hpp"
 #include "probe/probe.hpp"
 
 namespace certify::probe {
+
+std::string bdf(const PciAddress& a) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%04x:%02x:%02x.%x", a.domain, a.bus, a.dev, a.func);
+  return b;
+}
 
 namespace {
 
@@ -52,50 +57,13 @@ const char* default_class(unsigned class_code /* 0xCCSS */) {
   return "other";
 }
 
-// libpci reports fatal errors through a callback that must not return; we
-// jump back to the scan. Thread-local because C callbacks carry no context.
-thread_local std::jmp_buf* t_pci_jump = nullptr;
-thread_local char t_pci_error[512];
-thread_local ProbeContext* t_pci_ctx = nullptr;
-
-// GNU noreturn, not [[noreturn]]: libpci's callback type carries the
-// attribute (PCI_NONRET) and clang only converts a function whose type has it.
-__attribute__((noreturn)) void on_pci_error(char* fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(t_pci_error, sizeof t_pci_error, fmt, ap);
-  va_end(ap);
-  std::longjmp(*t_pci_jump, 1);
-}
-
-void on_pci_warning(char* fmt, ...) {
-  char buf[512];
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  if (t_pci_ctx) t_pci_ctx->warn("pci", buf);
-}
-
-void on_pci_debug(char*, ...) {}
-
 std::string hex4(unsigned v) {
   char b[8];
   std::snprintf(b, sizeof b, "0x%04x", v & 0xffff);
   return b;
 }
 
-// A function's address as libpci holds it (pci_dev: int domain, u8 bus,
-// dev and func).
-struct Address {
-  unsigned domain = 0, bus = 0, dev = 0, func = 0;
-};
-
-std::string bdf(const Address& a) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%04x:%02x:%02x.%x", a.domain, a.bus, a.dev, a.func);
-  return b;
-}
+using Address = PciAddress;
 
 std::string name_or_empty(std::optional<std::string_view> n) { return n ? std::string(*n) : std::string(); }
 
@@ -112,78 +80,6 @@ const char* speed_name(unsigned code) {
                                       "16.0 GT/s", "32.0 GT/s", "64.0 GT/s"};
   return code < 7 ? k[code] : nullptr;
 }
-
-// pci_fill_info() may report a fatal error: called with no C++ object
-// alive between setjmp and the callback's longjmp.
-bool fill(pci_dev* d, int flags, std::jmp_buf& jb) {
-  t_pci_jump = &jb;
-  if (setjmp(jb) != 0) return false;
-  pci_fill_info(d, flags);
-  return true;
-}
-
-bool init(pci_access* a, std::jmp_buf& jb) {
-  t_pci_jump = &jb;
-  if (setjmp(jb) != 0) return false;
-  pci_init(a);
-  return true;
-}
-
-// libpci with its sysfs back end pointed into the sysroot, started when a
-// function first needs it: on a kernel that exports uevent and the link
-// attributes, never. Its code and the C library's stdio and scanf it uses
-// are then never run, which a TCG guest would translate on every probe.
-class Libpci {
- public:
-  explicit Libpci(ProbeContext& ctx) : ctx_(ctx) {}
-  Libpci(const Libpci&) = delete;
-  Libpci& operator=(const Libpci&) = delete;
-  ~Libpci() {
-    for (pci_dev* d : devs_) pci_free_dev(d);
-    if (a_) pci_cleanup(a_);
-  }
-
-  // libpci's device at `at` (not scanned: pci_get_dev), nullptr when libpci
-  // could not start (warned once).
-  pci_dev* dev(const Address& at) {
-    if (!started_) start();
-    if (!a_) return nullptr;
-    for (std::size_t i = 0; i < devs_.size(); ++i)
-      if (addrs_[i].domain == at.domain && addrs_[i].bus == at.bus && addrs_[i].dev == at.dev &&
-          addrs_[i].func == at.func)
-        return devs_[i];
-    devs_.push_back(pci_get_dev(a_, static_cast<int>(at.domain), static_cast<int>(at.bus),
-                                static_cast<int>(at.dev), static_cast<int>(at.func)));
-    addrs_.push_back(at);
-    return devs_.back();
-  }
-  std::jmp_buf& jump() { return jb_; }
-
- private:
-  void start() {
-    started_ = true;
-    a_ = pci_alloc();
-    a_->method = PCI_ACCESS_SYS_BUS_PCI;
-    a_->error = on_pci_error;
-    a_->warning = on_pci_warning;
-    a_->debug = on_pci_debug;
-    sysfs_ = ctx_.root.host_path("/sys/bus/pci").string();
-    pci_set_param(a_, const_cast<char*>("sysfs.path"), sysfs_.data());
-    if (!init(a_, jb_)) {
-      ctx_.warn("pci", std::string("libpci: ") + t_pci_error);
-      pci_cleanup(a_);
-      a_ = nullptr;
-    }
-  }
-
-  ProbeContext& ctx_;
-  pci_access* a_ = nullptr;
-  bool started_ = false;
-  std::string sysfs_;
-  std::vector<pci_dev*> devs_;
-  std::vector<Address> addrs_;
-  std::jmp_buf jb_;
-};
 
 // Config space as one read of the sysfs `config` file gave it. A register
 // beyond what was read reads as all ones, as libpci's pci_read_*() have it
@@ -242,7 +138,7 @@ bool kernel_exports_pcie_links(const Sysroot& root) {
 
 // PCIe link from sysfs attributes; from the Express capability in config
 // space when the kernel does not export them.
-std::optional<PcieLink> pcie_link(ProbeContext& ctx, Libpci& pci, const Address& at, const SysDir& sys,
+std::optional<PcieLink> pcie_link(Libpci& pci, const Address& at, const SysDir& sys,
                                   bool kernel_links) {
   PcieLink l;
   l.speed = link_speed(sys.attr("current_link_speed"));
@@ -268,16 +164,10 @@ std::optional<PcieLink> pcie_link(ProbeContext& ctx, Libpci& pci, const Address&
       lnkcap = c.read(*cap + PCI_EXP_LNKCAP, 4);
       lnksta = c.read(*cap + PCI_EXP_LNKSTA, 2);
     } else {
-      pci_dev* d = pci.dev(at);
-      if (!d) return std::nullopt;
-      if (!fill(d, PCI_FILL_CAPS, pci.jump())) {
-        ctx.warn("pci", bdf(at) + ": libpci: " + t_pci_error);
-        return std::nullopt;
-      }
-      pci_cap* cap = pci_find_cap(d, PCI_CAP_ID_EXP, PCI_CAP_NORMAL);
-      if (!cap) return std::nullopt;
-      lnkcap = pci_read_long(d, cap->addr + PCI_EXP_LNKCAP);
-      lnksta = pci_read_word(d, cap->addr + PCI_EXP_LNKSTA);
+      auto link = pci.express_link(at);
+      if (!link) return std::nullopt;
+      lnkcap = link->lnkcap;
+      lnksta = link->lnksta;
     }
     if (lnkcap == 0xffffffff) return std::nullopt;
     if (auto s = speed_name(lnkcap & 0xf)) l.max_speed = s;
@@ -290,31 +180,15 @@ std::optional<PcieLink> pcie_link(ProbeContext& ctx, Libpci& pci, const Address&
   return l;
 }
 
-// The facts of one function the inventory takes from libpci's fields.
-struct Fn {
-  unsigned vendor = 0, device = 0, device_class = 0 /* 0xCCSS */, prog_if = 0, rev = 0;
-  unsigned subsys_vendor = 0, subsys_device = 0;
-  int numa_node = -1;
-  std::optional<std::string> iommu_group, slot;
+// The facts of one function the inventory takes: libpci's fields, or the
+// same read from uevent.
+struct Fn : PciIdentity {
+  std::optional<std::string> slot;
   bool from_uevent = false;  // else from libpci's reads of the attributes
   // From uevent: the bound driver's name (DRIVER=, the driver core's
   // dev->driver->name, which names the driver link too), nullopt when none.
   std::optional<std::string> driver;
 };
-
-Fn from_libpci(pci_dev* d) {
-  Fn f;
-  f.vendor = d->vendor_id;
-  f.device = d->device_id;
-  f.device_class = d->device_class;
-  f.prog_if = d->prog_if;
-  f.rev = d->rev_id;
-  f.subsys_vendor = d->subsys_vendor_id;
-  f.subsys_device = d->subsys_id;
-  f.numa_node = d->numa_node;
-  if (const char* g = pci_get_string_property(d, PCI_FILL_IOMMU_GROUP)) f.iommu_group = g;
-  return f;
-}
 
 bool parse_hex(std::string_view v, unsigned& out) {
   if (v.empty()) return false;
@@ -403,7 +277,7 @@ void add_function(ProbeContext& ctx, const IdsFile* ids, Libpci& pci, const Addr
   std::optional<std::string> driver = fn.from_uevent ? fn.driver : sys.link_name("driver");
   if (driver) dev.driver = *driver;
   if (fn.numa_node >= 0) dev.numa_node = fn.numa_node;
-  dev.pcie = pcie_link(ctx, pci, at, sys, kernel_links);
+  dev.pcie = pcie_link(pci, at, sys, kernel_links);
 
   // libpci takes garbage in the class attribute for class 0 without a word;
   // the class from uevent has been checked where it was parsed.
@@ -552,7 +426,6 @@ void probe_pci(ProbeContext& ctx) {
   auto ids = IdsFile::open(path_join(ctx.options.ids_dir.native(), "pci.ids"));
   if (!ids) ctx.warn("pci", "no pci.ids: " + ids.message() + ": device names unknown");
   const bool kernel_links = kernel_exports_pcie_links(ctx.root);
-  t_pci_ctx = &ctx;
   const SysDir bus = ctx.root.dir("/sys/bus/pci");
   if (auto functions = list_functions(ctx, bus)) {
     Libpci pci(ctx);
@@ -564,22 +437,15 @@ void probe_pci(ProbeContext& ctx) {
       const SysDir sys = bus.dir("devices/" + bdf(at));
       auto fn = from_uevent(sys);
       if (!fn) {
-        pci_dev* d = pci.dev(at);
-        if (!d) continue;
-        if (!fill(d, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CLASS_EXT | PCI_FILL_SUBSYS | PCI_FILL_NUMA_NODE |
-                         PCI_FILL_IOMMU_GROUP,
-                  pci.jump())) {
-          ctx.warn("pci", bdf(at) + ": libpci: " + t_pci_error);
-          continue;
-        }
-        fn = from_libpci(d);
+        auto id = pci.identity(at);
+        if (!id) continue;
+        fn.emplace();
+        static_cast<PciIdentity&>(*fn) = *id;
       }
       if (const std::string* slot = slot_of(slots, at)) fn->slot = *slot;
       add_function(ctx, ids ? &*ids : nullptr, pci, at, sys, *fn, kernel_links);
     }
   }
-  t_pci_ctx = nullptr;
-  t_pci_jump = nullptr;
   if (ids)
     for (const auto& p : ids->problems()) ctx.warn("pci", "pci.ids " + p);
 }
