@@ -40,12 +40,18 @@ def function(root, path, vendor, device, cls, driver, numa, extra=None):
     write(f"{d}/numa_node", f"{numa}\n")
     write(f"{d}/resource", "0x0000000000000000 0x0000000000000000 0x0000000000000000\n")
     write(f"{d}/config", config_space(vendor, device, cls, 1 if cls == 0x060400 else 0), "wb")
+    # As the kernel writes it (dev_uevent() then pci_uevent()): a real
+    # kernel's function has one, and certify reads it first.
+    bdf = os.path.basename(d)
+    write(f"{d}/uevent", f"DRIVER={driver}\nPCI_CLASS={cls:X}\nPCI_ID={vendor:04X}:{device:04X}\n"
+                         f"PCI_SUBSYS_ID=8086:0001\nPCI_SLOT_NAME={bdf}\n"
+                         f"MODALIAS=pci:v{vendor:08X}d{device:08X}sv00008086sd00000001"
+                         f"bc{cls >> 16:02X}sc{(cls >> 8) & 0xff:02X}i{cls & 0xff:02X}\n")
     rel_drivers = os.path.relpath(os.path.join(root, "sys/bus/pci/drivers", driver), d)
     os.makedirs(os.path.join(root, "sys/bus/pci/drivers", driver), exist_ok=True)
     os.symlink(rel_drivers, f"{d}/driver")
     for k, v in (extra or {}).items():
         write(f"{d}/{k}", v)
-    bdf = os.path.basename(d)
     link = os.path.join(root, "sys/bus/pci/devices", bdf)
     os.makedirs(os.path.dirname(link), exist_ok=True)
     os.symlink(os.path.relpath(d, os.path.dirname(link)), link)

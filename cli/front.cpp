@@ -1,11 +1,13 @@
-// certify: the command users run. `certify probe` runs here, in an executable
-// that loads only what probing needs (libpci, pugixml, libstdc++), so that a
-// probe starts fast (bench/probe.sh prints the start-up of each executable).
-// It reads probe's command line itself (probe_run.hpp), without CLI11 or
+// certify: the command users run. `certify probe` runs here, in a statically
+// linked executable that holds only what probing needs, so that a probe
+// starts fast (bench/probe.sh prints the start-up of each executable). It
+// reads probe's command line itself (probe_run.hpp), without CLI11 or
 // iostreams; a line it does not take (--help, a usage error, anything
-// unusual) goes to certify-full, whose CLI11 parser answers it. Every other
-// command line goes, unchanged and in the same process (exec), to a sibling
-// executable in libexec:
+// unusual) goes to certify-full, whose CLI11 parser answers it, and so does
+// a probe that needs what this executable is linked without (libpci for a
+// sysroot without uevent, the hash of --anonymize: front_delegated.cpp).
+// Every other command line goes, unchanged and in the same process (exec),
+// to a sibling executable in libexec:
 //  - certify-run: `run` and the built-in tests a run starts (`builtin`). It
 //    links sqlite and libcrypto statically and loads only libdrm more than
 //    the front: a run and each built-in test start without the ~50 libraries
@@ -28,6 +30,7 @@
 #include "certify_config.h"
 #include "cli/errors.hpp"
 #include "cli/probe_run.hpp"
+#include "probe/probe.hpp"
 
 namespace {
 
@@ -36,11 +39,17 @@ void print_error(const std::string& text) {
   [[maybe_unused]] auto n = ::write(2, text.data(), text.size());
 }
 
-// As run_app() maps a subcommand's errors to exit codes.
-int run_probe_line(const certify::cli::ProbeArgs& args) {
+// As run_app() maps a subcommand's errors to exit codes. Sets *delegate
+// (nothing printed) when the probe needs what this executable lacks.
+int run_probe_line(const certify::cli::ProbeArgs& args, bool* delegate) {
   using namespace certify::cli;
   try {
     run_probe(args);
+    return k_exit_ok;
+  } catch (const certify::probe::NotInThisExecutable&) {
+    // Thrown before anything is written (output and warnings come after
+    // the probe): certify-full runs the same command line from the start.
+    *delegate = true;
     return k_exit_ok;
   } catch (const CommandError& e) {
     print_error(std::string("certify: ") + e.what() + '\n');
@@ -88,8 +97,16 @@ int main(int argc, char** argv) {
     return ::write(1, text.data(), text.size()) == static_cast<ssize_t>(text.size()) ? 0 : certify::cli::k_exit_usage;
   }
   if (argc >= 2 && std::string_view(argv[1]) == "probe") {
-    if (auto args = certify::cli::parse_probe_arguments(argc - 2, argv + 2)) return run_probe_line(*args);
-    return exec_sibling("certify-full", "probe's help and usage errors", argv);
+    auto args = certify::cli::parse_probe_arguments(argc - 2, argv + 2);
+    if (!args) return exec_sibling("certify-full", "probe's help and usage errors", argv);
+    // Linked statically, the front has not the hash (front_delegated.cpp):
+    // certify-full at once, not after a probe.
+    if (CERTIFY_FRONT_STATIC && args->anonymize)
+      return exec_sibling("certify-full", "probe --anonymize (its hash, OpenSSL's)", argv);
+    bool delegate = false;
+    int status = run_probe_line(*args, &delegate);
+    if (delegate) return exec_sibling("certify-full", "libpci, which this sysroot needs (a PCI function without uevent)", argv);
+    return status;
   }
   if (argc >= 2 && (std::string_view(argv[1]) == "run" || std::string_view(argv[1]) == "builtin"))
     return exec_sibling("certify-run", "run and builtin", argv);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -22,6 +23,14 @@ namespace certify::probe {
 namespace smbios {
 struct Tables;
 }
+
+// Thrown by an executable linked without a part of the probe where a run
+// needs it: the front (cli/front.cpp) has neither libpci (pci_libpci.hpp)
+// nor the hash of --anonymize, and runs certify-full, which has both, on the
+// same command line instead (cli/front_delegated.cpp).
+struct NotInThisExecutable : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 struct ProbeOptions {
   // Probes to run ("system", "cpu", "nic", ...); empty means all. Device

@@ -1,6 +1,7 @@
 // certify probe as a user runs it: formats, class filter, errors, exit codes.
 #include <doctest/doctest.h>
 
+#include <elf.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,9 +9,13 @@
 #include <pugixml.hpp>
 
 #include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "cli/probe_run.hpp"
+#include "test_config.h"  // CERTIFY_STATIC_FRONT
 #include "tests/testutil.hpp"
 
 using certify::test::build_path;
@@ -210,6 +215,7 @@ TEST_CASE("certify front: probe lines it reads itself print what certify-full pr
   auto alone = (t / "certify").string();  // no certify-full beside it: a line it does not read fails
   auto fx = fixture("lab-q35").string();
   auto vm = fixture("vm-virtio").string();
+  auto fc = fixture("hw-fc-hba").string();
   struct Line {
     std::vector<std::string> args;
     bool front_reads;
@@ -218,7 +224,11 @@ TEST_CASE("certify front: probe lines it reads itself print what certify-full pr
       {{"--sysroot", fx}, true},
       {{"--sysroot=" + fx, "-c", "os,cpu", "--format", "xml"}, true},
       {{"--sysroot", vm, "--class", "nic", "--class", "disk", "-f", "table"}, true},
-      {{"--sysroot", vm, "--anonymize", "--salt", "s", "--class", "os,nic"}, true},
+      // The static front is linked without OpenSSL's hash and without
+      // libpci: certify-full does these.
+      {{"--sysroot", vm, "--anonymize", "--salt", "s", "--class", "os,nic"}, !CERTIFY_STATIC_FRONT},
+      {{"--sysroot", fc, "--class", "pci,hba"}, !CERTIFY_STATIC_FRONT},  // functions without uevent: libpci
+      {{"--sysroot", fc, "--class", "os,cpu"}, true},    // the same sysroot, no PCI function read
       {{"--sysroot", fx, "--no-live", "--ids-dir", "/nonexistent", "--class", "pci,usb"}, true},
       {{"--list-classes"}, true},
       {{"--sysroot", "/nonexistent/root"}, true},
@@ -244,4 +254,39 @@ TEST_CASE("certify front: probe lines it reads itself print what certify-full pr
     CHECK_MESSAGE((h.err.find("cannot run certify-full") == std::string::npos) == l.front_reads, label);
     if (l.front_reads) CHECK_MESSAGE(h.out == g.out, label);
   }
+}
+
+TEST_CASE("certify front: a static PIE, with no program interpreter and no shared library" *
+          doctest::skip(!CERTIFY_STATIC_FRONT)) {
+  // Its start-up runs no dynamic loader (cli/front_delegated.cpp says why):
+  // position-independent (ET_DYN, randomised), no PT_INTERP, no DT_NEEDED.
+  std::ifstream in(certify_bin(), std::ios::binary);
+  const std::string elf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(elf.size() > sizeof(Elf64_Ehdr));
+  REQUIRE(elf.compare(0, SELFMAG, ELFMAG) == 0);
+  REQUIRE(elf[EI_CLASS] == ELFCLASS64);
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, elf.data(), sizeof eh);
+  CHECK(eh.e_type == ET_DYN);
+  bool interp = false, dynamic = false;
+  int needed = 0;
+  for (unsigned i = 0; i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph;
+    const std::size_t at = eh.e_phoff + std::size_t{i} * eh.e_phentsize;
+    REQUIRE(at + sizeof ph <= elf.size());
+    std::memcpy(&ph, elf.data() + at, sizeof ph);
+    interp = interp || ph.p_type == PT_INTERP;
+    if (ph.p_type != PT_DYNAMIC) continue;
+    dynamic = true;  // a static PIE keeps one, for its own relocations
+    for (std::size_t d = ph.p_offset; d + sizeof(Elf64_Dyn) <= ph.p_offset + ph.p_filesz; d += sizeof(Elf64_Dyn)) {
+      REQUIRE(d + sizeof(Elf64_Dyn) <= elf.size());
+      Elf64_Dyn dyn;
+      std::memcpy(&dyn, elf.data() + d, sizeof dyn);
+      if (dyn.d_tag == DT_NULL) break;
+      needed += dyn.d_tag == DT_NEEDED;
+    }
+  }
+  CHECK_FALSE(interp);
+  CHECK(dynamic);
+  CHECK(needed == 0);
 }
