@@ -137,6 +137,10 @@ IdsFile& IdsFile::operator=(IdsFile&& o) noexcept {
   level1_ = std::move(o.level1_);
   top_ = std::move(o.top_);
   has_gen_subsystems_ = o.has_gen_subsystems_;
+  sorted_ = o.sorted_;
+  past_vendors_ = o.past_vendors_;
+  last_vendor_ = o.last_vendor_;
+  seen_other_ = std::move(o.seen_other_);
   classes_from_ = o.classes_from_;
   problems_ = std::move(o.problems_);
   return *this;
@@ -240,6 +244,43 @@ std::size_t IdsFile::next_line_within(std::size_t pos, unsigned max_nest, std::s
   return limit;
 }
 
+// One top-level line (its text after parse_line()) as index() will read
+// it, in file order, for sorted_: a malformed or repeated entry (which
+// index() reports), or a vendor out of order or after another block, and
+// a vendor the binary search misses may still be in the file.
+void IdsFile::survey(std::string_view s) const {
+  if (!sorted_) return;
+  unsigned kind = 0;
+  long id = -1;
+  bool named = false;
+  if (s.size() > 1 && s[0] == 'C' && s[1] == ' ') {
+    kind = static_cast<unsigned>(Kind::cls);
+    id = hex_id(s.substr(2), 2);
+    named = !name_after(s.substr(2), 2).empty();
+  } else if (s.size() > 1 && s[0] == 'S' && s[1] == ' ') {
+    kind = static_cast<unsigned>(Kind::gen_subsystem);
+    id = s.size() == 6 ? hex_id(s.substr(2), 4) : -1;
+    named = true;
+  } else if (unknown_block_header(s)) {
+    past_vendors_ = true;
+    return;
+  } else {
+    id = hex_id(s, 4);
+    sorted_ = id > last_vendor_ && !past_vendors_ && !name_after(s, 4).empty();
+    last_vendor_ = id;
+    return;
+  }
+  past_vendors_ = true;
+  if (id < 0 || !named) {
+    sorted_ = false;
+    return;
+  }
+  if (seen_other_.empty()) seen_other_.resize(2u << 16);
+  const std::size_t at = (kind - 1) << 16 | static_cast<unsigned>(id);
+  sorted_ = !seen_other_[at];
+  seen_other_[at] = true;
+}
+
 // Offsets of the top-level lines (no leading tab, not blank, not a
 // comment) in file order, from one pass over the line starts: ~3,000 of
 // pci.ids' ~37,000 lines. Vendor lookups search these instead of walking
@@ -251,8 +292,11 @@ const std::vector<std::size_t>& IdsFile::top_lines() const {
   std::vector<std::size_t> v;
   v.reserve(4096);
   auto consider = [&](std::size_t pos) {  // a line start
-    if (pos < size_ && data_[pos] != '\t' && !parse_line(text().substr(pos, line_end(pos) - pos)).skip)
-      v.push_back(pos);
+    if (pos >= size_ || data_[pos] == '\t') return;
+    Line l = parse_line(text().substr(pos, line_end(pos) - pos));
+    if (l.skip) return;
+    v.push_back(pos);
+    survey(l.text);
   };
   consider(0);
   // Newlines found eight bytes at a time (a memchr per line was most of
@@ -307,10 +351,9 @@ std::size_t IdsFile::bsearch_vendor(unsigned id, std::size_t* after) const {
 std::optional<IdsFile::Block> IdsFile::find_block(Kind kind, unsigned id) const {
   std::size_t at = std::string_view::npos;
   if (kind == Kind::vendor) {
-    // A miss is left to the full index, which finds the line wherever it
-    // is (an unsorted file) and however libpci reads it; searching the text
-    // for it first cost a pass over the whole file on every miss (QEMU's
-    // vendor 1234 in each lab run) before the index's own.
+    // A miss is final in a file found sorted and well formed (sorted_);
+    // else it is left to the full index, which finds the line wherever it
+    // is (an unsorted file) and however libpci reads it.
     at = bsearch_vendor(id, nullptr);
   } else if (kind == Kind::cls) {
     // The class blocks follow the vendors: search from where they end.
@@ -348,6 +391,10 @@ const IdsFile::Block* IdsFile::block(Kind kind, unsigned id) const {
       if (!*has_gen_subsystems_) return nullptr;
     } else if (auto b = find_block(kind, id)) {
       return &blocks_.try_emplace(k, *b).first->second;
+    } else if (kind == Kind::vendor && sorted_) {
+      // top_lines() (the search's) found the file in order and well formed:
+      // the miss is final (QEMU's vendor 1234 on every lab run).
+      return nullptr;
     }
     index();
   }
@@ -372,6 +419,38 @@ std::optional<IdsFile::Entry> IdsFile::scan_level1(const Block& b, std::size_t i
   return std::nullopt;
 }
 
+// The line "\tdddd " of device `id` in a vendor block, by bisection over
+// the block's bytes: hwdata lists a vendor's devices in ascending order,
+// each with its subsystem lines under it, so a device is found without
+// reading the block up to it (Intel's is 370 KB: a search of the text for
+// each device was most of a lab probe's lookups). nullopt when the search
+// does not find it (absent, or a block not in that order or form); the
+// caller then searches the text as before.
+std::optional<std::size_t> IdsFile::bisect_level1(const Block& b, unsigned id) const {
+  std::size_t lo = b.begin, hi = b.end;  // lo is a line start
+  while (lo < hi) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    // The first level-1 line that starts at or after mid.
+    std::size_t p = mid == lo ? lo : line_end(mid - 1);
+    long v = -1;
+    for (; p < hi; p = line_end(p)) {
+      if (data_[p] != '\t' || p + 1 >= size_ || data_[p + 1] == '\t') continue;
+      const std::size_t next = line_end(p);
+      v = hex_id(text().substr(p + 1, next - p - 1), 4);
+      if (v < 0 || p + 5 >= next || data_[p + 5] != ' ') return std::nullopt;  // not as hwdata writes
+      break;
+    }
+    if (p >= hi) {
+      hi = mid;  // none there: the lines before mid
+      continue;
+    }
+    if (v == static_cast<long>(id)) return p;
+    if (v < static_cast<long>(id)) lo = line_end(p);
+    else hi = p;
+  }
+  return std::nullopt;
+}
+
 std::optional<IdsFile::Entry> IdsFile::level1(const Block& b, std::size_t id_width, unsigned id) const {
   const std::uint64_t k = static_cast<std::uint64_t>(b.begin) << 16 | (id & 0xffff);
   if (auto it = level1_.find(k); it != level1_.end()) return it->second;
@@ -380,7 +459,9 @@ std::optional<IdsFile::Entry> IdsFile::level1(const Block& b, std::size_t id_wid
   // the ID, or no such entry) every entry of the block, parsed.
   char head[16];
   std::snprintf(head, sizeof head, id_width == 4 ? "\t%04x " : "\t%02x ", id & 0xffff);
-  if (std::size_t at = find_line(head, b.begin, b.end); at != std::string_view::npos) {
+  std::size_t at = id_width == 4 ? bisect_level1(b, id).value_or(std::string_view::npos) : std::string_view::npos;
+  if (at == std::string_view::npos) at = find_line(head, b.begin, b.end);
+  if (at != std::string_view::npos) {
     std::size_t next = line_end(at);
     Line l = parse_line(text().substr(at, next - at));
     if (auto name = name_after(l.text, id_width); l.nest == 1 && !name.empty())

@@ -2,10 +2,12 @@
 // in place in a read-only mapping. Only the IDs asked for are parsed: libpci
 // parses and hashes the whole ~1.3 MB pci.ids on its first lookup, which cost
 // more than probing a small machine. Vendors are found by a binary search
-// (hwdata keeps them sorted), devices and classes by searching their line;
-// whatever that misses is looked up the slow way, so lookups follow libpci's
-// rules and names are the ones `lspci` prints. A duplicated ID, which makes
-// libpci refuse the whole file, resolves to one of its entries.
+// over the top-level lines and devices by bisection of their vendor's block
+// (hwdata keeps both sorted), classes by searching their line; what that
+// misses is absent when the file was found sorted and well formed, else
+// looked up the slow way, so lookups follow libpci's rules and names are
+// the ones `lspci` prints. A duplicated ID, which makes libpci refuse the
+// whole file, resolves to one of its entries.
 #pragma once
 
 #include <cstddef>
@@ -70,6 +72,8 @@ class IdsFile {
   void index() const;
   const Block* block(Kind kind, unsigned id) const;
   std::optional<Entry> scan_level1(const Block& b, std::size_t id_width, unsigned id) const;
+  std::optional<std::size_t> bisect_level1(const Block& b, unsigned id) const;
+  void survey(std::string_view top_line) const;
   const std::vector<std::size_t>& top_lines() const;
   std::size_t bsearch_vendor(unsigned id, std::size_t* after) const;
   std::optional<Entry> level1(const Block& b, std::size_t id_width, unsigned id) const;
@@ -92,6 +96,13 @@ class IdsFile {
   mutable std::unordered_map<std::uint64_t, std::optional<Entry>> level1_;  // Block::begin << 16 | id
   mutable std::optional<std::vector<std::size_t>> top_;  // top_lines()
   mutable std::optional<bool> has_gen_subsystems_;
+  // From top_lines(): every top-level line well formed, no ID twice, the
+  // vendors in ascending order before any other block. A vendor the binary
+  // search misses is then absent, without the full index.
+  mutable bool sorted_ = true;
+  mutable bool past_vendors_ = false;
+  mutable long last_vendor_ = -1;
+  mutable std::vector<bool> seen_other_;  // class and "S" IDs: Kind << 16 | id
   mutable std::optional<std::size_t> classes_from_;  // where the vendor blocks end
   mutable std::vector<std::string> problems_;
 };

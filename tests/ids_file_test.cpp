@@ -128,6 +128,58 @@ TEST_CASE("ids file: upper-case IDs and tabs after them, which libpci accepts to
   CHECK(ids.problems().empty());
 }
 
+TEST_CASE("ids file: out of hwdata's order, every entry is still found") {
+  // Vendors out of order, a vendor after a class block, devices out of
+  // order in their block: the searches that rely on the order miss, and
+  // the slow way answers (a miss is final only in a file found in order).
+  auto ids = IdsFile::from_text(
+      "8086  Intel\n"
+      "\t2000  Later device\n"
+      "\t\t8086 0001  Its subsystem\n"
+      "\t\t8086 0002  Another\n"
+      "\t1000  Earlier device\n"
+      "1af4  Red Hat\n"
+      "\t1041  Virtio net\n"
+      "C 02  Network controller\n"
+      "\t00  Ethernet controller\n"
+      "10de  NVIDIA\n"
+      "\t1eb8  T4\n");
+  CHECK(ours(ids.vendor(0x1af4)) == "Red Hat");
+  CHECK(ours(ids.vendor(0x10de)) == "NVIDIA");
+  CHECK(ours(ids.device(0x8086, 0x1000)) == "Earlier device");
+  CHECK(ours(ids.device(0x8086, 0x2000)) == "Later device");
+  CHECK(ours(ids.subsystem(0x8086, 0x2000, 0x8086, 2)) == "Another");
+  CHECK(ours(ids.device(0x10de, 0x1eb8)) == "T4");
+  CHECK(ids.class_name(0x0200).value_or("") == "Ethernet controller");
+  CHECK_FALSE(ids.vendor(0x1234));
+  CHECK_FALSE(ids.device(0x8086, 0x1500));
+  CHECK(ids.problems().empty());
+  // In order, a device among many subsystem lines and an absent one.
+  std::string sorted = "1000  LSI\n\t0001  A\n";
+  sorted += "8086  Intel\n";
+  for (unsigned d = 0x1000; d < 0x1400; d += 4) {
+    char line[64];
+    std::snprintf(line, sizeof line, "\t%04x  Device %04x\n", d, d);
+    sorted += line;
+    for (unsigned sv = 0; sv < d % 7; ++sv) {
+      std::snprintf(line, sizeof line, "\t\t%04x %04x  Subsystem %u\n", 0x1028 + sv, d, sv);
+      sorted += line;
+    }
+  }
+  sorted += "9005  Adaptec\nC 01  Mass storage controller\n";
+  auto in_order = IdsFile::from_text(sorted);
+  CHECK(ours(in_order.device(0x8086, 0x1000)) == "Device 1000");
+  CHECK(ours(in_order.device(0x8086, 0x13fc)) == "Device 13fc");
+  CHECK(ours(in_order.device(0x8086, 0x1234)) == "Device 1234");
+  CHECK(ours(in_order.subsystem(0x8086, 0x1234, 0x1029, 0x1234)) == "Subsystem 1");
+  CHECK_FALSE(in_order.device(0x8086, 0x1235));
+  CHECK_FALSE(in_order.device(0x8086, 0x0fff));
+  CHECK_FALSE(in_order.device(0x8086, 0x1400));
+  CHECK_FALSE(in_order.vendor(0x1234));
+  CHECK(ours(in_order.vendor(0x9005)) == "Adaptec");
+  CHECK(in_order.problems().empty());
+}
+
 TEST_CASE("ids file: garbage and a missing file") {
   auto missing = IdsFile::open("/nonexistent/pci.ids");
   REQUIRE_FALSE(missing.ok());
